@@ -1,0 +1,1 @@
+"""Linli 邻里: party-building-led community governance."""

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from linli.accounts import actions
+from linli.accounts.models import ApiToken, Grant, User
+
+
+class GrantInline(admin.TabularInline):
+    model = Grant
+    fk_name = "user"
+    extra = 0
+    fields = ["role", "place", "grid", "lane", "created_at", "revoked_at"]
+    readonly_fields = ["role", "place", "grid", "lane", "created_at", "revoked_at"]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("Linli", {"fields": ("phone", "display_name")}),
+    )
+    list_display = ["username", "display_name", "phone", "is_active", "is_staff"]
+    search_fields = ["username", "display_name", "phone"]
+    inlines = [GrantInline]
+
+
+@admin.register(Grant)
+class GrantAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "role", "place", "grid", "lane", "created_at", "revoked_at"]
+    list_filter = ["role"]
+    raw_id_fields = ["user", "place", "grid", "lane"]
+    readonly_fields = ["granted_by", "created_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # grants are revoked, never deleted
+
+    def save_model(self, request: HttpRequest, obj: Grant, form: Any, change: bool) -> None:
+        if change:
+            return  # a grant is not edited: revoke it and grant anew
+        created = actions.grant_role(
+            request.user, obj.user, obj.role, place=obj.place, grid=obj.grid, lane=obj.lane
+        )
+        obj.pk = created.pk
+
+    @admin.action(description="Revoke the selected grants")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        for grant in queryset:
+            actions.revoke_grant(request.user, grant)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at",
+                    "revoked_at"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "expires_at", "last_used_at",
+                       "revoked_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

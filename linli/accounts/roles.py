@@ -1,0 +1,70 @@
+"""Roles, where each may be granted, and what each may do.
+
+A role is always granted on a place (or a grid, or a street/lane). What a user may see is decided by
+the capability being exercised: the scope of ``capability`` is the union of the targets of the user's
+grants whose role carries that capability. Later modules add capabilities here.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    STREET_ADMIN = "street_admin", _("Street admin")
+    COMMUNITY_WORKER = "community_worker", _("Community worker")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    CHIEF = "chief", _("Chief")
+    PARTY_MEMBER = "party_member", _("Party member")
+    VOLUNTEER = "volunteer", _("Volunteer")
+    PARTNER_CONTACT = "partner_contact", _("Partner contact")
+    PROPERTY_STAFF = "property_staff", _("Property staff")
+
+
+class Target(models.TextChoices):
+    PLACE = "place", _("place")
+    GRID = "grid", _("grid")
+    LANE = "lane", _("street or lane")
+
+
+# Where each role may be granted: on a place of one of these kinds, on a grid or on a lane.
+GRANTABLE_ON: dict[str, tuple[str, ...]] = {
+    Role.STREET_ADMIN: ("district", "street"),
+    Role.COMMUNITY_WORKER: ("community",),
+    Role.GRID_WORKER: ("grid",),
+    Role.CHIEF: ("building", "lane"),
+    Role.PARTY_MEMBER: ("community",),
+    Role.VOLUNTEER: ("community",),
+    Role.PARTNER_CONTACT: ("community",),
+    Role.PROPERTY_STAFF: ("compound",),
+}
+
+
+class Cap:
+    """Capabilities. Each is a string so that later modules can add their own."""
+
+    PLACES_VIEW = "places.view"
+    PLACES_EDIT = "places.edit"
+    AUDIT_VIEW = "audit.view"
+    GRANTS_MANAGE = "grants.manage"
+
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.STREET_ADMIN: frozenset(
+        {Cap.PLACES_VIEW, Cap.PLACES_EDIT, Cap.AUDIT_VIEW, Cap.GRANTS_MANAGE}
+    ),
+    Role.COMMUNITY_WORKER: frozenset(
+        {Cap.PLACES_VIEW, Cap.PLACES_EDIT, Cap.AUDIT_VIEW, Cap.GRANTS_MANAGE}
+    ),
+    Role.GRID_WORKER: frozenset({Cap.PLACES_VIEW}),
+    Role.CHIEF: frozenset({Cap.PLACES_VIEW}),
+    Role.PARTY_MEMBER: frozenset({Cap.PLACES_VIEW}),
+    Role.VOLUNTEER: frozenset({Cap.PLACES_VIEW}),
+    Role.PARTNER_CONTACT: frozenset({Cap.PLACES_VIEW}),
+    Role.PROPERTY_STAFF: frozenset({Cap.PLACES_VIEW}),
+}
+
+
+def roles_with(capability: str) -> list[str]:
+    return [role for role, caps in CAPABILITIES.items() if capability in caps]

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import PasswordChangeView
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
+
+from linli.accounts import actions
+from linli.accounts.forms import LoginForm, TokenForm
+from linli.accounts.models import ApiToken
+from linli.core import audit
+
+
+@never_cache
+@csrf_protect
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = ""
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = actions.attempt_login(
+                request, form.cleaned_data["login"], form.cleaned_data["password"]
+            )
+        except actions.LoginLocked as locked:
+            minutes = max(1, int((locked.until - timezone.now()).total_seconds() // 60) + 1)
+            form.add_error(None, _(
+                "Too many failed attempts. Try again in %(minutes)s minutes."
+            ) % {"minutes": minutes})
+            status = 429
+        else:
+            if user is None:
+                form.add_error(None, _("The mobile number/username or password is wrong."))
+                status = 401
+            else:
+                login(request, user)
+                return redirect(next_url or "core:home")
+    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit.record(request.user, "logout", request.user)
+    logout(request)
+    return redirect("accounts:login")
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    grants = user.grants.filter(revoked_at__isnull=True).select_related(  # type: ignore[union-attr]
+        "place", "grid", "lane")
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    form = TokenForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        _token, new_secret = actions.issue_token(
+            user, user, form.cleaned_data["name"], form.cleaned_data["days"]  # type: ignore[arg-type]
+        )
+        form = TokenForm()
+    return render(request, "accounts/profile.html", {
+        "grants": grants, "tokens": tokens, "form": form, "new_secret": new_secret,
+    })
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    # Only one's own tokens: anyone else's is a 404, as if it did not exist.
+    token = ApiToken.objects.filter(pk=token_id, user=request.user).first()
+    if token is None:
+        raise Http404
+    actions.revoke_token(request.user, token)
+    messages.success(request, _("The token was revoked."))
+    return redirect("accounts:profile")
+
+
+class PasswordChange(PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_valid(form)
+        audit.record(self.request.user, "password.change", self.request.user)
+        messages.success(self.request, _("Your password was changed."))
+        return response

@@ -1,0 +1,43 @@
+"""The API root: ``/api/v1/``, OpenAPI at ``/api/v1/openapi.json``.
+
+Authentication: a bearer token (``Authorization: Bearer lnl_…``, issued on the "My account" page or
+with ``linli token``) or the browser session (with its CSRF token for writes). Every router scopes
+its reads exactly as the pages do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Schema
+from ninja.security import HttpBearer, SessionAuth
+
+from linli.accounts.actions import user_for_token
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+api = NinjaAPI(
+    title="Linli API",
+    version="1",
+    description="Linli 邻里: places, accounts and (later) roster, cases and service, scoped per user.",
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
+)
+
+from linli.accounts.api import router as accounts_router  # noqa: E402
+from linli.places.api import router as places_router  # noqa: E402
+
+api.add_router("/", accounts_router)
+api.add_router("/", places_router)

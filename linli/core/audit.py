@@ -1,0 +1,37 @@
+"""Writing and reading the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from linli.core.context import current_request
+from linli.core.models import AuditEntry
+
+
+def record(
+    actor: Any,
+    action: str,
+    target: models.Model | None = None,
+    *,
+    place_path: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one record. Call it inside the action's transaction, so both commit or neither."""
+    info = current_request.get()
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    entry = AuditEntry(
+        actor=actor if is_user else None,
+        actor_name=(actor.get_username() if is_user else "")[:150],
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:200] if target is not None else "",
+        place_path=place_path,
+        ip=info.ip if info else None,
+        user_agent=(info.user_agent if info else "")[:200],
+        data=data or {},
+    )
+    entry.save()
+    return entry

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from linli.accounts.roles import Cap
+from linli.core.scope import scope_for
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The menu, by what the user's grants let them do. Menus are a convenience: every page checks
+    scope on its own."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    items = [(reverse("core:home"), _("Home"), "home")]
+    if not scope_for(user, Cap.PLACES_VIEW).is_empty:
+        items.append((reverse("places:index"), _("Places"), "places"))
+    if not scope_for(user, Cap.AUDIT_VIEW).is_empty:
+        items.append((reverse("core:audit"), _("Audit log"), "audit"))
+    items.append((reverse("accounts:profile"), _("My account"), "account"))
+    return {"nav": items}

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from linli.accounts.roles import Cap
+from linli.core.models import AuditEntry
+from linli.core.scope import scope_for
+from linli.places.queries import grids_for, lanes_for, top_places
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    grants = (
+        request.user.grants.filter(revoked_at__isnull=True)  # type: ignore[union-attr]
+        .select_related("place", "grid", "lane")
+        .order_by("role", "id")
+    )
+    scope = scope_for(request.user, Cap.PLACES_VIEW)
+    context = {
+        "grants": grants,
+        "roots": top_places(request.user),
+        "grids": list(grids_for(request.user).filter(pk__in=sorted(scope.grid_ids))),
+        "lanes": list(lanes_for(request.user).filter(pk__in=sorted(scope.lane_ids))),
+        "nothing": scope.is_empty,
+    }
+    return render(request, "core/home.html", context)
+
+
+def audit_queryset(user: object):  # type: ignore[no-untyped-def]
+    scope = scope_for(user, Cap.AUDIT_VIEW)
+    return AuditEntry.objects.filter(scope.path_q("place_path"))
+
+
+@login_required
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    if scope_for(request.user, Cap.AUDIT_VIEW).is_empty:
+        raise Http404
+    entries = audit_queryset(request.user)
+    action = request.GET.get("action", "").strip()
+    if action:
+        entries = entries.filter(action=action)
+    page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit.html", {"page": page, "action": action})
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For the operator's monitoring: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,149 @@
+"""Every write to places, grids and lanes: validated, in a transaction, audited."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from linli.core import audit
+from linli.core.paths import SEGMENT, segment
+from linli.places.models import BUILDING_LEVEL, Grid, Lane, LaneKind, Place, PlaceKind
+
+
+def _next_path(parent: Place | None) -> str:
+    if parent is None:
+        last = Place.objects.filter(parent__isnull=True).aggregate(m=Max("path"))["m"]
+        prefix = ""
+    else:
+        last = Place.objects.filter(parent=parent).aggregate(m=Max("path"))["m"]
+        prefix = parent.path
+    position = int(last[-SEGMENT:]) + 1 if last else 1
+    return prefix + segment(position)
+
+
+def create_place(
+    actor: Any,
+    *,
+    kind: str,
+    code: str,
+    name: str,
+    parent: Place | None = None,
+    floors: int | None = None,
+    floor: int | None = None,
+    floor_area: Decimal | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    address: str = "",
+) -> Place:
+    """Create a place under ``parent``. Raises ValidationError with a clear message on bad input."""
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                if parent is not None:
+                    # Lock the parent so two creations under it take positions one after another.
+                    parent = Place.objects.select_for_update().get(pk=parent.pk)
+                place = Place(
+                    kind=kind, code=code.strip(), name=name.strip(), parent=parent,
+                    floors=floors, floor=floor, floor_area=floor_area, lon=lon, lat=lat,
+                    address=address.strip(),
+                )
+                if parent is not None and kind in BUILDING_LEVEL:
+                    place.grid_id = parent.grid_id
+                    place.lane_id = parent.lane_id
+                place.full_clean(exclude=["path"])
+                place.path = _next_path(parent)
+                place.save()
+                audit.record(
+                    actor, "place.create", place, place_path=place.path,
+                    data={"kind": kind, "code": place.code, "name": place.name},
+                )
+                return place
+        except IntegrityError:
+            # Another writer took the same position between our read and write; try again.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def rename_place(actor: Any, place: Place, *, name: str, code: str | None = None) -> Place:
+    with transaction.atomic():
+        place = Place.objects.select_for_update().get(pk=place.pk)
+        before = {"name": place.name, "code": place.code}
+        place.name = name.strip()
+        if code is not None:
+            place.code = code.strip()
+        place.full_clean(exclude=["path"])
+        place.save(update_fields=["name", "code", "updated_at"])
+        audit.record(
+            actor, "place.update", place, place_path=place.path,
+            data={"before": before, "after": {"name": place.name, "code": place.code}},
+        )
+        return place
+
+
+def create_grid(
+    actor: Any, *, community: Place, code: str, name: str, polygon: dict[str, Any] | None = None
+) -> Grid:
+    with transaction.atomic():
+        grid = Grid(community=community, code=code.strip(), name=name.strip(), polygon=polygon)
+        grid.full_clean()
+        grid.save()
+        audit.record(actor, "grid.create", grid, place_path=community.path,
+                     data={"code": grid.code, "name": grid.name})
+        return grid
+
+
+def create_lane(actor: Any, *, community: Place, kind: str, code: str, name: str) -> Lane:
+    with transaction.atomic():
+        lane = Lane(community=community, kind=kind, code=code.strip(), name=name.strip())
+        lane.full_clean()
+        lane.save()
+        audit.record(actor, "lane.create", lane, place_path=community.path,
+                     data={"kind": kind, "code": lane.code, "name": lane.name})
+        return lane
+
+
+def assign_buildings(
+    actor: Any, buildings: list[Place], *, grid: Grid | None = None, lane: Lane | None = None,
+    clear_grid: bool = False, clear_lane: bool = False,
+) -> int:
+    """Put buildings into a grid and/or on a lane; their units and dwellings follow."""
+    changed = 0
+    with transaction.atomic():
+        for building in buildings:
+            if building.kind != PlaceKind.BUILDING:
+                raise ValidationError(_("Only buildings are assigned to grids and lanes."))
+            for target in (grid, lane):
+                if target is not None and not building.path.startswith(target.community.path):
+                    raise ValidationError(
+                        _("%(building)s is not in the community of %(target)s.")
+                        % {"building": building.name, "target": target.name}
+                    )
+            updates: dict[str, Any] = {}
+            if grid is not None or clear_grid:
+                updates["grid"] = grid
+            if lane is not None or clear_lane:
+                updates["lane"] = lane
+            if not updates:
+                continue
+            changed += building.descendants().update(**updates)
+            audit.record(
+                actor, "building.assign", building, place_path=building.path,
+                data={k: (v.code if v is not None else None) for k, v in updates.items()},
+            )
+    return changed
+
+
+__all__ = [
+    "LaneKind",
+    "assign_buildings",
+    "create_grid",
+    "create_lane",
+    "create_place",
+    "rename_place",
+]

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from linli.places import queries
+from linli.places.models import Grid, Lane, Place, PlaceKind
+
+router = Router(tags=["places"])
+
+
+class Error(Schema):
+    detail: str
+
+
+class PlaceOut(Schema):
+    id: int
+    kind: str
+    code: str
+    name: str
+    parent_id: int | None
+    path: str
+    grid_id: int | None
+    lane_id: int | None
+    floors: int | None
+    floor: int | None
+    floor_area: Decimal | None
+    lon: float | None
+    lat: float | None
+    address: str
+
+
+class PlaceDetailOut(PlaceOut):
+    counts: dict[str, int]
+
+
+class GridOut(Schema):
+    id: int
+    community_id: int
+    code: str
+    name: str
+    polygon: dict | None
+
+
+class LaneOut(Schema):
+    id: int
+    community_id: int
+    kind: str
+    code: str
+    name: str
+
+
+class PlaceFilter(Schema):
+    parent: int | None = None
+    kind: PlaceKind | None = None
+    q: str | None = None
+
+
+@router.get("/places", response={200: list[PlaceOut], 401: Error, 404: Error},
+            summary="Places in scope: the top of your scope, a parent's children, or a search")
+@paginate(LimitOffsetPagination)
+def list_places(request: HttpRequest, filters: Query[PlaceFilter]) -> object:
+    if filters.q:
+        return queries.search_places(request.user, filters.q, limit=200)
+    if filters.parent is not None:
+        parent = queries.access_place(request.user, filters.parent)
+        qs = queries.children_of(request.user, parent)
+    else:
+        qs = Place.objects.filter(pk__in=[p.pk for p in queries.top_places(request.user)])
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    return qs.order_by("path")
+
+
+@router.get("/places/{place_id}", response={200: PlaceDetailOut, 401: Error, 404: Error},
+            summary="One place, with the number of places of each kind under it")
+def get_place(request: HttpRequest, place_id: int) -> dict:
+    place = queries.access_place(request.user, place_id)
+    data = PlaceOut.from_orm(place).dict()
+    data["counts"] = queries.counts_under(place) if place.kind != PlaceKind.DWELLING else {}
+    return data
+
+
+@router.get("/grids", response={200: list[GridOut], 401: Error},
+            summary="Grids in scope, optionally of one community")
+@paginate(LimitOffsetPagination)
+def list_grids(request: HttpRequest, community: int | None = None) -> object:
+    qs = queries.grids_for(request.user)
+    if community is not None:
+        qs = qs.filter(community_id=community)
+    return qs.order_by("code")
+
+
+@router.get("/grids/{grid_id}", response={200: GridOut, 401: Error, 404: Error},
+            summary="One grid")
+def get_grid(request: HttpRequest, grid_id: int) -> Grid:
+    return queries.access_grid(request.user, grid_id)
+
+
+@router.get("/lanes", response={200: list[LaneOut], 401: Error},
+            summary="Streets and lanes in scope, optionally of one community")
+@paginate(LimitOffsetPagination)
+def list_lanes(request: HttpRequest, community: int | None = None) -> object:
+    qs = queries.lanes_for(request.user)
+    if community is not None:
+        qs = qs.filter(community_id=community)
+    return qs.order_by("community_id", "code")
+
+
+@router.get("/lanes/{lane_id}", response={200: LaneOut, 401: Error, 404: Error},
+            summary="One street or lane")
+def get_lane(request: HttpRequest, lane_id: int) -> Lane:
+    return queries.access_lane(request.user, lane_id)

@@ -1,0 +1,134 @@
+"""Every read of places, grids and lanes, scoped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from linli.accounts.roles import Cap
+from linli.core.paths import SEGMENT
+from linli.core.scope import Scope, scope_for
+from linli.places.models import Grid, Lane, Place, PlaceKind
+
+
+def places_for(user: Any, capability: str = Cap.PLACES_VIEW) -> QuerySet[Place]:
+    return Place.objects.filter(scope_for(user, capability).q())
+
+
+def access_place(user: Any, place_id: int, capability: str = Cap.PLACES_VIEW) -> Place:
+    """The place, if the user may see it for ``capability``; otherwise 404 as if it did not exist."""
+    place = Place.objects.filter(pk=place_id).select_related("grid", "lane").first()
+    if place is None or not scope_for(user, capability).contains(place):
+        raise Http404
+    return place
+
+
+def grids_for(user: Any, capability: str = Cap.PLACES_VIEW) -> QuerySet[Grid]:
+    scope = scope_for(user, capability)
+    return Grid.objects.filter(_community_q(scope) | Q(pk__in=sorted(scope.grid_ids)))
+
+
+def access_grid(user: Any, grid_id: int, capability: str = Cap.PLACES_VIEW) -> Grid:
+    grid = grids_for(user, capability).select_related("community").filter(pk=grid_id).first()
+    if grid is None:
+        raise Http404
+    return grid
+
+
+def lanes_for(user: Any, capability: str = Cap.PLACES_VIEW) -> QuerySet[Lane]:
+    scope = scope_for(user, capability)
+    return Lane.objects.filter(_community_q(scope) | Q(pk__in=sorted(scope.lane_ids)))
+
+
+def access_lane(user: Any, lane_id: int, capability: str = Cap.PLACES_VIEW) -> Lane:
+    lane = lanes_for(user, capability).select_related("community").filter(pk=lane_id).first()
+    if lane is None:
+        raise Http404
+    return lane
+
+
+def _community_q(scope: Scope) -> Q:
+    return scope.path_q("community__path")
+
+
+def top_places(user: Any) -> list[Place]:
+    """The places a user's scope starts from: the targets of their place grants. (Grid and lane
+    grants start from the grid or lane, listed separately.)"""
+    scope = scope_for(user, Cap.PLACES_VIEW)
+    roots = list(Place.objects.filter(path__in=[start for start, _ in scope.ranges]))
+    return roots
+
+
+def children_of(user: Any, place: Place) -> QuerySet[Place]:
+    """The visible children of a visible place, each with its number of children."""
+    scope = scope_for(user, Cap.PLACES_VIEW)
+    return (
+        Place.objects.filter(parent=place)
+        .filter(scope.q())
+        .annotate(child_count=Count("children"))
+        .order_by("path")
+    )
+
+
+def counts_under(place: Place) -> dict[str, int]:
+    """How many places of each kind lie under ``place``: one grouped range query."""
+    rows = (
+        place.descendants()
+        .exclude(pk=place.pk)
+        .values("kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["kind"]: row["n"] for row in rows}
+
+
+def breadcrumbs(user: Any, place: Place) -> list[tuple[Place, bool]]:
+    """The ancestors of a place, each with whether the user may open it."""
+    scope = scope_for(user, Cap.PLACES_VIEW)
+    return [(a, scope.contains(a)) for a in place.ancestors()]
+
+
+@dataclass
+class BuildingLayout:
+    """A building drawn as floors × units: ``rows`` top floor first, one cell per unit."""
+
+    units: list[Place]
+    rows: list[tuple[int | None, list[list[Place]]]]
+    loose: list[Place]  # dwellings with no floor recorded
+
+
+def building_layout(building: Place) -> BuildingLayout:
+    units = list(Place.objects.filter(parent=building, kind=PlaceKind.UNIT).order_by("path"))
+    dwellings = list(
+        building.descendants().filter(kind=PlaceKind.DWELLING).order_by("floor", "code")
+    )
+    unit_index = {u.path: i for i, u in enumerate(units)}
+    columns = max(len(units), 1)
+    by_floor: dict[int, list[list[Place]]] = {}
+    loose: list[Place] = []
+    for dwelling in dwellings:
+        if dwelling.floor is None:
+            loose.append(dwelling)
+            continue
+        column = unit_index.get(dwelling.path[: len(building.path) + SEGMENT], 0) if units else 0
+        row = by_floor.setdefault(dwelling.floor, [[] for _ in range(columns)])
+        row[column].append(dwelling)
+    floors = sorted(by_floor, reverse=True)
+    return BuildingLayout(
+        units=units, rows=[(f, by_floor[f]) for f in floors], loose=loose
+    )
+
+
+def search_places(user: Any, text: str, limit: int = 30) -> list[Place]:
+    text = text.strip()
+    if not text:
+        return []
+    return list(
+        places_for(user)
+        .filter(Q(name__icontains=text) | Q(code=text) | Q(address__icontains=text))
+        .filter(kind__in=[k for k in PlaceKind.values if k != PlaceKind.DWELLING])
+        .order_by("path")[:limit]
+    )
