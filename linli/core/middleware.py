@@ -64,3 +64,32 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             current_request.reset(token)
+
+
+class LanguageMiddleware:
+    """Simplified Chinese unless the user chose otherwise with the language switch.
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language; a community worker's
+    phone set to English would then get English pages unasked. Here only the switch (a cookie)
+    changes the language.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        codes = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in codes else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        from django.utils.cache import patch_vary_headers
+
+        patch_vary_headers(response, ("Cookie",))
+        translation.deactivate()
+        return response

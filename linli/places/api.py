@@ -1,15 +1,21 @@
-from __future__ import annotations
-
 from decimal import Decimal
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from linli.accounts.roles import Cap
+from linli.core.scope import scope_for
 from linli.places import queries
 from linli.places.models import Grid, Lane, Place, PlaceKind
 
 router = Router(tags=["places"])
+
+
+def _require_scope(request: HttpRequest) -> None:
+    """Lists answer 404 to a user with no places at all, like the pages do."""
+    if scope_for(request.user, Cap.PLACES_VIEW).is_empty:
+        raise Http404
 
 
 class Error(Schema):
@@ -63,6 +69,7 @@ class PlaceFilter(Schema):
             summary="Places in scope: the top of your scope, a parent's children, or a search")
 @paginate(LimitOffsetPagination)
 def list_places(request: HttpRequest, filters: Query[PlaceFilter]) -> object:
+    _require_scope(request)
     if filters.q:
         return queries.search_places(request.user, filters.q, limit=200)
     if filters.parent is not None:
@@ -84,10 +91,11 @@ def get_place(request: HttpRequest, place_id: int) -> dict:
     return data
 
 
-@router.get("/grids", response={200: list[GridOut], 401: Error},
+@router.get("/grids", response={200: list[GridOut], 401: Error, 404: Error},
             summary="Grids in scope, optionally of one community")
 @paginate(LimitOffsetPagination)
 def list_grids(request: HttpRequest, community: int | None = None) -> object:
+    _require_scope(request)
     qs = queries.grids_for(request.user)
     if community is not None:
         qs = qs.filter(community_id=community)
@@ -100,10 +108,11 @@ def get_grid(request: HttpRequest, grid_id: int) -> Grid:
     return queries.access_grid(request.user, grid_id)
 
 
-@router.get("/lanes", response={200: list[LaneOut], 401: Error},
+@router.get("/lanes", response={200: list[LaneOut], 401: Error, 404: Error},
             summary="Streets and lanes in scope, optionally of one community")
 @paginate(LimitOffsetPagination)
 def list_lanes(request: HttpRequest, community: int | None = None) -> object:
+    _require_scope(request)
     qs = queries.lanes_for(request.user)
     if community is not None:
         qs = qs.filter(community_id=community)

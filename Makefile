@@ -1,0 +1,61 @@
+# Linli: `make run` serves it with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+BIN := $(VENV)/bin
+export DJANGO_SETTINGS_MODULE ?= linli.settings
+
+.PHONY: run test lint migrate demo messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/linli migrate --noinput -v0
+	$(BIN)/linli collectstatic --noinput -v0
+	$(BIN)/linli demo --if-empty
+	$(BIN)/linli serve --port $(PORT)
+
+test: $(VENV)/.installed-test
+	@test -x /usr/bin/chromium || $(MAKE) --no-print-directory chromium
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest
+
+# The browser tests drive Debian's Chromium. Installed here when missing and we may (root).
+.PHONY: chromium
+chromium:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else \
+		echo "The browser tests need Chromium at /usr/bin/chromium: sudo apt-get install chromium fonts-noto-cjk"; exit 1; \
+	fi
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy linli tests
+
+migrate: $(VENV)/.installed
+	$(BIN)/linli migrate
+
+demo: $(VENV)/.installed
+	$(BIN)/linli demo
+
+# Refresh the catalogues after changing strings (needs GNU gettext), then compile them.
+messages: $(VENV)/.installed
+	cd linli && ../$(BIN)/linli makemessages -l zh_Hans -l en --no-obsolete --no-location
+	$(BIN)/linli compile-catalogues
+
+bench: $(VENV)/.installed
+	$(BIN)/linli bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,141 @@
+"""Shared fixtures: a small world of places and one named user per role.
+
+Two communities side by side in one street: ``a`` (where everyone works) and ``b`` (the
+neighbouring community, with its own worker). ``outsider`` holds no role anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from linli.accounts.actions import grant_role
+from linli.accounts.models import User
+from linli.accounts.roles import Role
+from linli.places import actions
+from linli.places.models import Grid, Lane, Place, PlaceKind
+
+PASSWORD = "correct horse battery"
+
+
+def square(lon: float, lat: float, size: float = 0.01) -> dict:
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@dataclass
+class Community:
+    place: Place
+    compound: Place
+    building: Place  # in the compound, in grid 1, on lane 1
+    other_building: Place  # in the compound, in grid 2, on lane 2
+    loose_building: Place  # straight under the community, no units
+    unit: Place
+    dwelling: Place
+    grid: Grid
+    grid2: Grid
+    lane: Lane
+    lane2: Lane
+
+
+@dataclass
+class World:
+    district: Place
+    street: Place
+    a: Community
+    b: Community
+    users: dict[str, User]
+
+    def __getattr__(self, name: str) -> User:
+        try:
+            return self.__dict__["users"][name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+def make_community(street: Place, number: int, name: str) -> Community:
+    code = f"{street.code[:9]}{number:03d}"
+    community = actions.create_place(None, kind=PlaceKind.COMMUNITY, code=code, name=name,
+                                     parent=street)
+    grid = actions.create_grid(None, community=community, code=f"{code}001", name=f"{name}一网格",
+                               polygon=square(113.0 + number, 23.0))
+    grid2 = actions.create_grid(None, community=community, code=f"{code}002", name=f"{name}二网格")
+    lane = actions.create_lane(None, community=community, kind="lane", code="L1", name=f"{name}巷")
+    lane2 = actions.create_lane(None, community=community, kind="street", code="L2",
+                                name=f"{name}街")
+    compound = actions.create_place(None, kind=PlaceKind.COMPOUND, code="C1",
+                                    name=f"{name}花园", parent=community)
+    building = actions.create_place(None, kind=PlaceKind.BUILDING, code="1", name=f"{name}1栋",
+                                    parent=compound, floors=3, lon=113.0 + number + 0.005,
+                                    lat=23.005)
+    other = actions.create_place(None, kind=PlaceKind.BUILDING, code="2", name=f"{name}2栋",
+                                 parent=compound, floors=2)
+    loose = actions.create_place(None, kind=PlaceKind.BUILDING, code="J1", name=f"{name}旧楼",
+                                 parent=community, floors=2)
+    actions.assign_buildings(None, [building, loose], grid=grid, lane=lane)
+    actions.assign_buildings(None, [other], grid=grid2, lane=lane2)
+    unit = actions.create_place(None, kind=PlaceKind.UNIT, code="1", name="1单元",
+                                parent=building)
+    actions.create_place(None, kind=PlaceKind.UNIT, code="2", name="2单元", parent=building)
+    dwelling = None
+    for holder in (unit, other, loose):
+        for floor in (1, 2):
+            d = actions.create_place(None, kind=PlaceKind.DWELLING, code=f"{floor}01",
+                                     name=f"{floor}01室", parent=holder, floor=floor,
+                                     floor_area=Decimal("88.50"))
+            dwelling = dwelling or d
+    assert dwelling is not None
+    for p in (building, other, loose, unit, dwelling):
+        p.refresh_from_db()
+    return Community(community, compound, building, other, loose, unit, dwelling, grid, grid2,
+                     lane, lane2)
+
+
+def make_user(username: str, phone: str | None = None) -> User:
+    user = User(username=username, phone=phone, display_name=username)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def world(db) -> World:
+    district = actions.create_place(None, kind=PlaceKind.DISTRICT, code="440106", name="测试区")
+    street = actions.create_place(None, kind=PlaceKind.STREET, code="440106001000",
+                                  name="测试街道", parent=district)
+    a = make_community(street, 1, "甲社区")
+    b = make_community(street, 2, "乙社区")
+    users: dict[str, User] = {}
+
+    def user(name: str, role: str | None, phone: str | None = None, **target: object) -> None:
+        users[name] = make_user(name, phone)
+        if role:
+            grant_role(None, users[name], role, **target)  # type: ignore[arg-type]
+
+    user("street_admin", Role.STREET_ADMIN, place=street)
+    user("worker", Role.COMMUNITY_WORKER, "13900000002", place=a.place)
+    user("grid_worker", Role.GRID_WORKER, grid=a.grid)
+    user("chief", Role.CHIEF, "13900000004", place=a.building)
+    user("lane_chief", Role.CHIEF, lane=a.lane)
+    user("party_member", Role.PARTY_MEMBER, place=a.place)
+    user("volunteer", Role.VOLUNTEER, place=a.place)
+    user("partner", Role.PARTNER_CONTACT, place=a.place)
+    user("property", Role.PROPERTY_STAFF, place=a.compound)
+    user("neighbour", Role.COMMUNITY_WORKER, place=b.place)
+    user("outsider", None)
+    return World(district, street, a, b, users)
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def as_user():
+    return client_for
