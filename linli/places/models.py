@@ -91,8 +91,12 @@ class Place(models.Model):
                 fields=["kind", "code"],
                 condition=Q(kind__in=NATIONAL_CODE_KINDS),
                 name="place_national_code_unique",
+                violation_error_message=_("This code is already used by another place."),
             ),
-            models.UniqueConstraint(fields=["parent", "code"], name="place_code_unique_in_parent"),
+            models.UniqueConstraint(
+                fields=["parent", "code"], name="place_code_unique_in_parent",
+                violation_error_message=_("Another place here already has this code."),
+            ),
             models.CheckConstraint(
                 condition=Q(floor_area__isnull=True) | Q(floor_area__gt=0),
                 name="place_floor_area_positive",
@@ -204,7 +208,10 @@ class Lane(models.Model):
         verbose_name_plural = _("streets and lanes")
         ordering = ["community", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["community", "code"], name="lane_code_unique"),
+            models.UniqueConstraint(
+                fields=["community", "code"], name="lane_code_unique",
+                violation_error_message=_("Another street or lane here already has this code."),
+            ),
         ]
 
     def __str__(self) -> str:

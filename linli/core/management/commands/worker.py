@@ -52,11 +52,19 @@ class Command(BaseCommand):
             nonlocal stop
             stop = True
 
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         last_run: dict[str, float] = {}
         self.stdout.write(f"linli worker {worker_id} started")
-        while not stop:
+        try:
+            self.loop(worker_id, options, last_run, lambda: stop)
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+        self.stdout.write("linli worker stopped")
+
+    def loop(self, worker_id: str, options: dict[str, Any], last_run: dict[str, float],
+             stopped: Callable[[], bool]) -> None:
+        while not stopped():
             close_old_connections()
             done = outbox.run_once(worker_id)
             now = time.monotonic()
@@ -71,4 +79,3 @@ class Command(BaseCommand):
                 break
             if not done:
                 time.sleep(options["interval"])
-        self.stdout.write("linli worker stopped")
