@@ -26,16 +26,17 @@ run: $(VENV)/.installed
 	$(BIN)/linli serve --port $(PORT)
 
 test: $(VENV)/.installed-test
-	@test -x /usr/bin/chromium || $(MAKE) --no-print-directory chromium
+	@test -x /usr/bin/chromium -a -x /usr/bin/xgettext || $(MAKE) --no-print-directory system-deps
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest
 
-# The browser tests drive Debian's Chromium. Installed here when missing and we may (root).
-.PHONY: chromium
-chromium:
+# The browser tests drive Debian's Chromium; the catalogue test scans sources with GNU gettext.
+# Installed here when missing and we may (root).
+.PHONY: system-deps
+system-deps:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk gettext >/dev/null; \
 	else \
-		echo "The browser tests need Chromium at /usr/bin/chromium: sudo apt-get install chromium fonts-noto-cjk"; exit 1; \
+		echo "The tests need Debian's chromium and gettext: sudo apt-get install chromium fonts-noto-cjk gettext"; exit 1; \
 	fi
 
 lint: $(VENV)/.installed-test

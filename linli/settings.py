@@ -4,13 +4,19 @@ Variables (all optional for a local run):
 
 - ``DATABASE_URL``: ``sqlite:///path`` or ``postgres://user@host:port/db``. Default: SQLite in WAL mode
   at ``var/linli.sqlite3`` under the project root.
-- ``LINLI_SECRET_KEY``: required when ``LINLI_DEBUG`` is off. A development key is generated into
-  ``var/secret_key`` otherwise, so sessions survive restarts.
+- ``LINLI_SECRET_KEY``: the signing key. When unset, a random key is generated once into
+  ``var/secret_key`` (mode 600) and reused, so sessions survive restarts.
 - ``LINLI_DEBUG``: ``1`` to turn on Django's debug pages. Off by default.
-- ``LINLI_ALLOWED_HOSTS``: comma-separated host names. Default: ``127.0.0.1,localhost``.
+- ``LINLI_ALLOWED_HOSTS``: comma-separated host names. Default: ``127.0.0.1,localhost,testserver``.
+- ``LINLI_TRUSTED_PROXIES``: comma-separated addresses of reverse proxies (e.g. ``127.0.0.1`` for a
+  local nginx). From those, the client address is taken from ``X-Real-IP``; from anyone else the
+  header is ignored. Default: none.
 - ``LINLI_CSRF_TRUSTED_ORIGINS``: comma-separated origins, when served behind a proxy on another origin.
 - ``LINLI_SECURE``: ``1`` when served over HTTPS (secure cookies, HSTS, proxy SSL header).
+- ``LINLI_SSL_REDIRECT``: with ``LINLI_SECURE``, redirect plain HTTP to HTTPS. Default on.
 - ``LINLI_SESSION_HOURS``: idle session lifetime in hours. Default 12.
+- ``LINLI_LOGIN_MAX_FAILURES`` / ``LINLI_LOGIN_LOCK_MINUTES``: login lockout. Default 5 / 15.
+- ``LINLI_LOG_LEVEL``: Default ``INFO``.
 - ``LINLI_VAR_DIR``: where the SQLite file, the secret key and uploads live. Default ``var/``.
 """
 
@@ -58,6 +64,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = _list("LINLI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = _list("LINLI_CSRF_TRUSTED_ORIGINS", "")
+LINLI_TRUSTED_PROXIES = frozenset(_list("LINLI_TRUSTED_PROXIES", ""))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -68,6 +75,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "simple_history",
     "linli.core",
     "linli.accounts",
@@ -182,6 +190,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "linli" / "locale"]
 LANGUAGE_COOKIE_NAME = "linli_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True

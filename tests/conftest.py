@@ -103,6 +103,16 @@ def make_user(username: str, phone: str | None = None) -> User:
 
 @pytest.fixture
 def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def live_world(transactional_db) -> World:
+    """The same world, committed, for tests that drive a real server in a real browser."""
+    return build_world()
+
+
+def build_world() -> World:
     district = actions.create_place(None, kind=PlaceKind.DISTRICT, code="440106", name="测试区")
     street = actions.create_place(None, kind=PlaceKind.STREET, code="440106001000",
                                   name="测试街道", parent=district)

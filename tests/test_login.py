@@ -70,7 +70,24 @@ def test_lock_expires(world, client):
 def test_success_clears_the_failures_of_that_name(world, client):
     post_login(client, "worker", "wrong")
     assert post_login(client, "worker").status_code == 302
-    assert not LoginThrottle.objects.filter(key="login:worker").exists()
+    assert not LoginThrottle.objects.filter(key=f"user:{world.worker.pk}").exists()
+
+
+def test_phone_and_username_share_one_count(world, client):
+    for _ in range(settings.LINLI_LOGIN_MAX_FAILURES - 1):
+        post_login(client, "worker", "wrong")
+    assert post_login(client, "13900000002", "wrong").status_code == 429
+    assert post_login(type(client)(REMOTE_ADDR="10.1.1.1"), "worker").status_code == 429
+
+
+def test_client_address_comes_from_a_trusted_proxy_only(world, client, settings):
+    from linli.core.models import AuditEntry
+
+    settings.LINLI_TRUSTED_PROXIES = frozenset({"127.0.0.1"})
+    post_login(client, "worker", REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="198.51.100.4")
+    post_login(client, "chief", REMOTE_ADDR="192.0.2.9", HTTP_X_REAL_IP="198.51.100.5")
+    ips = list(AuditEntry.objects.filter(action="login").order_by("id").values_list("ip", flat=True))
+    assert ips == ["198.51.100.4", "192.0.2.9"]
 
 
 def test_inactive_user_cannot_log_in(world, client):

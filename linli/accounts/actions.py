@@ -14,7 +14,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linli.accounts.models import ApiToken, Grant, LoginThrottle, User, normalize_phone
+from linli.accounts.models import (
+    MOBILE_RE,
+    ApiToken,
+    Grant,
+    LoginThrottle,
+    User,
+    normalize_phone,
+)
 from linli.core import audit
 from linli.core.middleware import client_ip
 from linli.core.scope import forget_scopes
@@ -28,8 +35,19 @@ class LoginLocked(Exception):
 
 
 def _throttle_keys(login: str, ip: str | None) -> list[tuple[str, int]]:
+    """The counters a login attempt counts against: the account (whether named by its phone
+    number or its username, so both spellings share one count; or the typed name if no such
+    account exists) and the client's address."""
     limit = settings.LINLI_LOGIN_MAX_FAILURES
-    keys = [(f"login:{normalize_phone(login.strip().lower())}"[:200], limit)]
+    typed = login.strip()
+    phone = normalize_phone(typed)
+    user_id = None
+    if MOBILE_RE.match(phone):
+        user_id = User.objects.filter(phone=phone).values_list("pk", flat=True).first()
+    if user_id is None:
+        user_id = User.objects.filter(username__iexact=typed).values_list("pk", flat=True).first()
+    account = f"user:{user_id}" if user_id else f"login:{phone.lower()}"[:200]
+    keys = [(account, limit)]
     if ip:
         # One address may try several accounts (a shared office), so it gets more room.
         keys.append((f"ip:{ip}", limit * 4))

@@ -138,9 +138,14 @@ class Grant(models.Model):
             raise ValidationError(_("A grant names exactly one place, grid or street/lane."))
         allowed = GRANTABLE_ON.get(self.role, ())
         if self.target_kind not in allowed:
+            from linli.places.models import PlaceKind
+
+            kind = self.target_kind
+            label = (PlaceKind(kind).label if kind in PlaceKind.values
+                     else _("grid") if kind == "grid" else _("street or lane"))
             raise ValidationError(
                 _("The role %(role)s cannot be granted on a %(kind)s.")
-                % {"role": self.get_role_display(), "kind": self.target_kind}
+                % {"role": self.get_role_display(), "kind": label}
             )
 
 

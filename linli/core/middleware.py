@@ -45,9 +45,16 @@ class ContentSecurityPolicyMiddleware:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind nginx, REMOTE_ADDR is set from X-Real-IP by the proxy config documented in README;
-    # we never trust a client-sent X-Forwarded-For.
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address. ``X-Real-IP`` counts only when the peer is a trusted proxy
+    (``LINLI_TRUSTED_PROXIES``); a header sent by anyone else is ignored, so it cannot be forged."""
+    from django.conf import settings
+
+    peer = request.META.get("REMOTE_ADDR") or None
+    if peer and peer in settings.LINLI_TRUSTED_PROXIES:
+        forwarded = request.META.get("HTTP_X_REAL_IP", "").strip()
+        if forwarded:
+            return forwarded[:45]
+    return peer
 
 
 class RequestContextMiddleware:

@@ -94,6 +94,8 @@ def process(message: OutboxMessage) -> bool:
             fields["failed_at"] = now
         OutboxMessage.objects.filter(pk=message.pk, claimed_by=message.claimed_by).update(**fields)
         return False
+    # Delivery is at least once: if this worker's lease ran out and another took the message, both
+    # may run it, so handlers must be safe to repeat.
     OutboxMessage.objects.filter(pk=message.pk).update(done_at=now, attempts=message.attempts + 1)
     return True
 
