@@ -58,40 +58,63 @@ class World:
 
 def make_community(street: Place, number: int, name: str) -> Community:
     code = f"{street.code[:9]}{number:03d}"
-    community = actions.create_place(None, kind=PlaceKind.COMMUNITY, code=code, name=name,
-                                     parent=street)
-    grid = actions.create_grid(None, community=community, code=f"{code}001", name=f"{name}一网格",
-                               polygon=square(113.0 + number, 23.0))
+    community = actions.create_place(
+        None, kind=PlaceKind.COMMUNITY, code=code, name=name, parent=street
+    )
+    grid = actions.create_grid(
+        None,
+        community=community,
+        code=f"{code}001",
+        name=f"{name}一网格",
+        polygon=square(113.0 + number, 23.0),
+    )
     grid2 = actions.create_grid(None, community=community, code=f"{code}002", name=f"{name}二网格")
     lane = actions.create_lane(None, community=community, kind="lane", code="L1", name=f"{name}巷")
-    lane2 = actions.create_lane(None, community=community, kind="street", code="L2",
-                                name=f"{name}街")
-    compound = actions.create_place(None, kind=PlaceKind.COMPOUND, code="C1",
-                                    name=f"{name}花园", parent=community)
-    building = actions.create_place(None, kind=PlaceKind.BUILDING, code="1", name=f"{name}1栋",
-                                    parent=compound, floors=3, lon=113.0 + number + 0.005,
-                                    lat=23.005)
-    other = actions.create_place(None, kind=PlaceKind.BUILDING, code="2", name=f"{name}2栋",
-                                 parent=compound, floors=2)
-    loose = actions.create_place(None, kind=PlaceKind.BUILDING, code="J1", name=f"{name}旧楼",
-                                 parent=community, floors=2)
+    lane2 = actions.create_lane(
+        None, community=community, kind="street", code="L2", name=f"{name}街"
+    )
+    compound = actions.create_place(
+        None, kind=PlaceKind.COMPOUND, code="C1", name=f"{name}花园", parent=community
+    )
+    building = actions.create_place(
+        None,
+        kind=PlaceKind.BUILDING,
+        code="1",
+        name=f"{name}1栋",
+        parent=compound,
+        floors=3,
+        lon=113.0 + number + 0.005,
+        lat=23.005,
+    )
+    other = actions.create_place(
+        None, kind=PlaceKind.BUILDING, code="2", name=f"{name}2栋", parent=compound, floors=2
+    )
+    loose = actions.create_place(
+        None, kind=PlaceKind.BUILDING, code="J1", name=f"{name}旧楼", parent=community, floors=2
+    )
     actions.assign_buildings(None, [building, loose], grid=grid, lane=lane)
     actions.assign_buildings(None, [other], grid=grid2, lane=lane2)
-    unit = actions.create_place(None, kind=PlaceKind.UNIT, code="1", name="1单元",
-                                parent=building)
+    unit = actions.create_place(None, kind=PlaceKind.UNIT, code="1", name="1单元", parent=building)
     actions.create_place(None, kind=PlaceKind.UNIT, code="2", name="2单元", parent=building)
     dwelling = None
     for holder in (unit, other, loose):
         for floor in (1, 2):
-            d = actions.create_place(None, kind=PlaceKind.DWELLING, code=f"{floor}01",
-                                     name=f"{floor}01室", parent=holder, floor=floor,
-                                     floor_area=Decimal("88.50"))
+            d = actions.create_place(
+                None,
+                kind=PlaceKind.DWELLING,
+                code=f"{floor}01",
+                name=f"{floor}01室",
+                parent=holder,
+                floor=floor,
+                floor_area=Decimal("88.50"),
+            )
             dwelling = dwelling or d
     assert dwelling is not None
     for p in (building, other, loose, unit, dwelling):
         p.refresh_from_db()
-    return Community(community, compound, building, other, loose, unit, dwelling, grid, grid2,
-                     lane, lane2)
+    return Community(
+        community, compound, building, other, loose, unit, dwelling, grid, grid2, lane, lane2
+    )
 
 
 def make_user(username: str, phone: str | None = None) -> User:
@@ -114,8 +137,9 @@ def live_world(transactional_db) -> World:
 
 def build_world() -> World:
     district = actions.create_place(None, kind=PlaceKind.DISTRICT, code="440106", name="测试区")
-    street = actions.create_place(None, kind=PlaceKind.STREET, code="440106001000",
-                                  name="测试街道", parent=district)
+    street = actions.create_place(
+        None, kind=PlaceKind.STREET, code="440106001000", name="测试街道", parent=district
+    )
     a = make_community(street, 1, "甲社区")
     b = make_community(street, 2, "乙社区")
     users: dict[str, User] = {}

@@ -24,8 +24,12 @@ def test_token_authenticates_and_only_its_digest_is_stored(world):
     assert not ApiToken.objects.filter(digest=secret).exists()
     response = bearer(secret).get("/api/v1/me")
     assert response.status_code == 200
-    assert response.json() == {"id": world.chief.pk, "username": "chief",
-                               "display_name": "chief", "phone_masked": "139****0004"}
+    assert response.json() == {
+        "id": world.chief.pk,
+        "username": "chief",
+        "display_name": "chief",
+        "phone_masked": "139****0004",
+    }
 
 
 def test_revoked_expired_and_wrong_tokens_are_refused(world):
@@ -50,7 +54,8 @@ def test_grants_of_the_current_user(world):
     _t, secret = issue_token(world.grid_worker, world.grid_worker, "a")
     grants = bearer(secret).get("/api/v1/me/grants").json()
     assert [(g["role"], g["target_type"], g["target_id"]) for g in grants] == [
-        ("grid_worker", "grid", world.a.grid.pk)]
+        ("grid_worker", "grid", world.a.grid.pk)
+    ]
 
 
 def test_places_are_browsed_down_the_tree(world):

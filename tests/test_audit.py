@@ -16,8 +16,12 @@ def test_actions_record_who_what_where_and_from_where(world, as_user):
     entry = AuditEntry.objects.filter(action="place.create", target_id=str(world.a.dwelling.pk))
     assert entry.exists()
     client = as_user(world.worker)
-    client.post("/accounts/me/", {"name": "手机同步", "days": 30},
-                HTTP_USER_AGENT="TestPhone/1.0", REMOTE_ADDR="203.0.113.7")
+    client.post(
+        "/accounts/me/",
+        {"name": "手机同步", "days": 30},
+        HTTP_USER_AGENT="TestPhone/1.0",
+        REMOTE_ADDR="203.0.113.7",
+    )
     token = AuditEntry.objects.get(action="token.create")
     assert token.actor == world.worker and token.actor_name == "worker"
     assert token.ip == "203.0.113.7" and token.user_agent == "TestPhone/1.0"
@@ -25,6 +29,7 @@ def test_actions_record_who_what_where_and_from_where(world, as_user):
 
 def test_the_log_refuses_changes_in_code(world):
     entry = AuditEntry.objects.first()
+    assert entry is not None
     entry.action = "forged"
     with pytest.raises(AppendOnlyError):
         entry.save()
@@ -75,8 +80,9 @@ def test_roles_without_the_need_cannot_read_the_log(world, as_user, name):
 def test_a_failed_action_leaves_no_audit_record(world):
     before = AuditEntry.objects.count()
     with pytest.raises(Exception):  # noqa: B017 - any validation error
-        actions.create_place(world.worker, kind=PlaceKind.UNIT, code="9", name="错层",
-                             parent=world.a.compound)
+        actions.create_place(
+            world.worker, kind=PlaceKind.UNIT, code="9", name="错层", parent=world.a.compound
+        )
     assert AuditEntry.objects.count() == before
 
 

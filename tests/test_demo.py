@@ -34,14 +34,16 @@ def test_demo_builds_a_street_of_five_communities(demo):
         assert not under.filter(kind__in=["building", "unit", "dwelling"], grid=None).exists()
         assert not under.filter(kind__in=["building", "unit", "dwelling"], lane=None).exists()
     for grid in Grid.objects.all():
-        assert grid.polygon["type"] == "Polygon"
+        assert grid.polygon is not None and grid.polygon["type"] == "Polygon"
         assert grid.code.startswith(grid.community.code)
 
 
 def test_paths_of_the_bulk_build_agree_with_parents(demo):
     wrong = [
-        p.pk for p in Place.objects.select_related("parent").exclude(parent=None)
-        if not (p.path.startswith(p.parent.path) and len(p.path) == len(p.parent.path) + 5)
+        p.pk
+        for p in Place.objects.select_related("parent").exclude(parent=None)
+        if p.parent is None
+        or not (p.path.startswith(p.parent.path) and len(p.path) == len(p.parent.path) + 5)
     ]
     assert wrong == []
 

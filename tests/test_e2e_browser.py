@@ -32,8 +32,14 @@ def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -41,17 +47,30 @@ def browser():
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # Console errors, except the browser's note about a page answering 404 (some tests expect
     # exactly that); a missing stylesheet, script or icon is caught by the response check.
-    page.on("console", lambda m: errors.append(m.text)
-            if m.type == "error" and "Failed to load resource" not in m.text else None)
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document" else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document"
+            else None
+        ),
+    )
     yield page
     context.close()
     # No script errors and no CSP violations on any page we visited.
@@ -96,8 +115,12 @@ def test_outsider_is_refused(live_server, live_world, phone):
     w = live_world
     log_in(phone, live_server.url, "outsider")
     assert "还没有" in phone.locator("main").inner_text()  # "you have no role yet"
-    for url in (f"/places/{w.a.building.pk}/", "/places/", "/audit/",
-                f"/places/grids/{w.a.grid.pk}/"):
+    for url in (
+        f"/places/{w.a.building.pk}/",
+        "/places/",
+        "/audit/",
+        f"/places/grids/{w.a.grid.pk}/",
+    ):
         response = phone.goto(live_server.url + url)
         assert response is not None and response.status == 404
         assert w.a.building.name not in phone.content()

@@ -33,10 +33,8 @@ ROUTES = [
     Route("core:healthz", lambda w: "/healthz", "public"),
     Route("places:index", lambda w: "/places/", "list"),
     Route("places:detail", lambda w: f"/places/{w.a.building.pk}/", "scoped", owner="chief"),
-    Route("places:grid", lambda w: f"/places/grids/{w.a.grid.pk}/", "scoped",
-          owner="grid_worker"),
-    Route("places:lane", lambda w: f"/places/lanes/{w.a.lane.pk}/", "scoped",
-          owner="lane_chief"),
+    Route("places:grid", lambda w: f"/places/grids/{w.a.grid.pk}/", "scoped", owner="grid_worker"),
+    Route("places:lane", lambda w: f"/places/lanes/{w.a.lane.pk}/", "scoped", owner="lane_chief"),
     Route("accounts:login", lambda w: "/accounts/login/", "public"),
     Route("accounts:logout", lambda w: "/accounts/logout/", "own"),
     Route("accounts:profile", lambda w: "/accounts/me/", "own"),
@@ -46,14 +44,29 @@ ROUTES = [
     Route("/me", lambda w: "/api/v1/me", "own", api=True),
     Route("/me/grants", lambda w: "/api/v1/me/grants", "own", api=True),
     Route("/places", lambda w: "/api/v1/places", "list", api=True),
-    Route("/places/{place_id}", lambda w: f"/api/v1/places/{w.a.dwelling.pk}", "scoped",
-          api=True, owner="chief"),
+    Route(
+        "/places/{place_id}",
+        lambda w: f"/api/v1/places/{w.a.dwelling.pk}",
+        "scoped",
+        api=True,
+        owner="chief",
+    ),
     Route("/grids", lambda w: "/api/v1/grids", "list", api=True),
-    Route("/grids/{grid_id}", lambda w: f"/api/v1/grids/{w.a.grid.pk}", "scoped", api=True,
-          owner="grid_worker"),
+    Route(
+        "/grids/{grid_id}",
+        lambda w: f"/api/v1/grids/{w.a.grid.pk}",
+        "scoped",
+        api=True,
+        owner="grid_worker",
+    ),
     Route("/lanes", lambda w: "/api/v1/lanes", "list", api=True),
-    Route("/lanes/{lane_id}", lambda w: f"/api/v1/lanes/{w.a.lane.pk}", "scoped", api=True,
-          owner="lane_chief"),
+    Route(
+        "/lanes/{lane_id}",
+        lambda w: f"/api/v1/lanes/{w.a.lane.pk}",
+        "scoped",
+        api=True,
+        owner="lane_chief",
+    ),
 ]
 # Served by libraries, checked in their own tests below or not about our data.
 NOT_OURS = {"api:openapi-json", "api:openapi-view", "admin"}
@@ -84,8 +97,9 @@ def test_every_route_is_listed():
     assert api_paths == listed_api
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.kind in ("scoped", "list")],
-                         ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.kind in ("scoped", "list")], ids=lambda r: r.name
+)
 def test_outsider_gets_404(world, as_user, route):
     response = as_user(world.outsider).get(route.url(world))
     assert response.status_code == 404
@@ -103,8 +117,11 @@ def test_the_right_people_get_200(world, as_user, route):
         assert response.status_code == 200, (name, response.status_code)
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.kind in ("scoped", "list", "own")
-                                   and r.name != "accounts:logout"], ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    "route",
+    [r for r in ROUTES if r.kind in ("scoped", "list", "own") and r.name != "accounts:logout"],
+    ids=lambda r: r.name,
+)
 def test_anonymous_is_sent_to_login_or_refused(world, client, route):
     response = client.get(route.url(world))
     if route.api:

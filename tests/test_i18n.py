@@ -39,8 +39,21 @@ def test_catalogue_has_every_string_of_the_source(tmp_path):
         sources.append(str(converted))
     out = tmp_path / "py.pot"
     subprocess.run(
-        ["xgettext", "-L", "Python", "--from-code=UTF-8", "-k_", "-kgettext", "-kgettext_lazy",
-         "-kngettext:1,2", "-kpgettext:1c,2", "-knpgettext:1c,2,3", "-o", str(out), *sources],
+        [
+            "xgettext",
+            "-L",
+            "Python",
+            "--from-code=UTF-8",
+            "-k_",
+            "-kgettext",
+            "-kgettext_lazy",
+            "-kngettext:1,2",
+            "-kpgettext:1c,2",
+            "-knpgettext:1c,2,3",
+            "-o",
+            str(out),
+            *sources,
+        ],
         check=True,
     )
     found = {e.msgid for e in polib.pofile(str(out)) if e.msgid}

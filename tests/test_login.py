@@ -86,7 +86,9 @@ def test_client_address_comes_from_a_trusted_proxy_only(world, client, settings)
     settings.LINLI_TRUSTED_PROXIES = frozenset({"127.0.0.1"})
     post_login(client, "worker", REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="198.51.100.4")
     post_login(client, "chief", REMOTE_ADDR="192.0.2.9", HTTP_X_REAL_IP="198.51.100.5")
-    ips = list(AuditEntry.objects.filter(action="login").order_by("id").values_list("ip", flat=True))
+    ips = list(
+        AuditEntry.objects.filter(action="login").order_by("id").values_list("ip", flat=True)
+    )
     assert ips == ["198.51.100.4", "192.0.2.9"]
 
 
@@ -99,8 +101,9 @@ def test_next_is_followed_only_within_the_site(world, client):
     ok = client.post("/accounts/login/?next=/places/", {"login": "worker", "password": PASSWORD})
     assert ok["Location"] == "/places/"
     client.logout()
-    evil = client.post("/accounts/login/?next=https://evil.example/",
-                       {"login": "worker", "password": PASSWORD})
+    evil = client.post(
+        "/accounts/login/?next=https://evil.example/", {"login": "worker", "password": PASSWORD}
+    )
     assert evil["Location"] == "/"
 
 
@@ -147,8 +150,13 @@ def test_pages_carry_a_strict_content_security_policy(world, as_user):
 
 def test_password_change_is_audited(world, as_user):
     client = as_user(world.worker)
-    response = client.post("/accounts/me/password/", {
-        "old_password": PASSWORD, "new_password1": "a much better phrase 42",
-        "new_password2": "a much better phrase 42"})
+    response = client.post(
+        "/accounts/me/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a much better phrase 42",
+            "new_password2": "a much better phrase 42",
+        },
+    )
     assert response.status_code == 302
     assert AuditEntry.objects.filter(action="password.change", actor=world.worker).exists()

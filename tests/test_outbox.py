@@ -90,7 +90,8 @@ def test_a_stale_claim_is_taken_over_after_the_lease():
     assert outbox.claim("dead-worker")
     assert outbox.claim("w2") == []
     OutboxMessage.objects.filter(pk=message.pk).update(
-        claimed_at=timezone.now() - outbox.LEASE - timedelta(seconds=1))
+        claimed_at=timezone.now() - outbox.LEASE - timedelta(seconds=1)
+    )
     assert [m.pk for m in outbox.claim("w2")] == [message.pk]
 
 
@@ -102,8 +103,9 @@ def test_a_failure_is_retried_later_then_given_up():
     assert message.attempts == 1 and message.claimed_at is None
     assert "out of paper" in message.last_error
     assert message.available_at > timezone.now()
-    OutboxMessage.objects.filter(pk=message.pk).update(attempts=outbox.MAX_ATTEMPTS - 1,
-                                                       available_at=timezone.now())
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        attempts=outbox.MAX_ATTEMPTS - 1, available_at=timezone.now()
+    )
     outbox.run_once("w1")
     message.refresh_from_db()
     assert message.failed_at is not None

@@ -49,14 +49,19 @@ def test_descendants_by_range_equal_descendants_by_parent_links(choices):
     n = next(_districts)
     dcode = f"44{n // 98 % 99 + 1:02d}{n % 98 + 1:02d}"
     district = actions.create_place(None, kind=PlaceKind.DISTRICT, code=dcode, name="区")
-    street = actions.create_place(None, kind=PlaceKind.STREET, code=f"{dcode}001000", name="街",
-                                  parent=district)
+    street = actions.create_place(
+        None, kind=PlaceKind.STREET, code=f"{dcode}001000", name="街", parent=district
+    )
     nodes = [street]
     for i, choice in enumerate(choices):
         parent = nodes[choice % len(nodes)]
-        kind = {PlaceKind.STREET: PlaceKind.COMMUNITY, PlaceKind.COMMUNITY: PlaceKind.COMPOUND,
-                PlaceKind.COMPOUND: PlaceKind.BUILDING, PlaceKind.BUILDING: PlaceKind.UNIT,
-                PlaceKind.UNIT: PlaceKind.DWELLING}.get(parent.kind)
+        kind = {
+            PlaceKind.STREET: PlaceKind.COMMUNITY,
+            PlaceKind.COMMUNITY: PlaceKind.COMPOUND,
+            PlaceKind.COMPOUND: PlaceKind.BUILDING,
+            PlaceKind.BUILDING: PlaceKind.UNIT,
+            PlaceKind.UNIT: PlaceKind.DWELLING,
+        }.get(parent.kind)
         if kind is None:
             continue
         code = f"{dcode}001{len(nodes):03d}" if kind == PlaceKind.COMMUNITY else f"N{i}"

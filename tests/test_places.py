@@ -60,37 +60,59 @@ def test_a_place_must_sit_under_the_right_kind(world):
     with pytest.raises(ValidationError):
         actions.create_place(None, kind=PlaceKind.UNIT, code="9", name="x", parent=world.a.compound)
     with pytest.raises(ValidationError):
-        actions.create_place(None, kind=PlaceKind.COMMUNITY, code="440106001009", name="x",
-                             parent=world.district)
+        actions.create_place(
+            None, kind=PlaceKind.COMMUNITY, code="440106001009", name="x", parent=world.district
+        )
     with pytest.raises(ValidationError):
-        actions.create_place(None, kind=PlaceKind.DISTRICT, code="440107", name="x",
-                             parent=world.street)
+        actions.create_place(
+            None, kind=PlaceKind.DISTRICT, code="440107", name="x", parent=world.street
+        )
 
 
 def test_codes_are_unique_where_they_must_be(world):
     with pytest.raises(ValidationError):
-        actions.create_place(None, kind=PlaceKind.COMMUNITY, code=world.a.place.code, name="重号",
-                             parent=world.street)
+        actions.create_place(
+            None,
+            kind=PlaceKind.COMMUNITY,
+            code=world.a.place.code,
+            name="重号",
+            parent=world.street,
+        )
     with pytest.raises(ValidationError):
-        actions.create_place(None, kind=PlaceKind.BUILDING, code="1", name="重号",
-                             parent=world.a.compound)
+        actions.create_place(
+            None, kind=PlaceKind.BUILDING, code="1", name="重号", parent=world.a.compound
+        )
     # The same local number under another parent is fine.
-    actions.create_place(None, kind=PlaceKind.BUILDING, code="1", name="另一个1栋",
-                         parent=world.a.place)
+    actions.create_place(
+        None, kind=PlaceKind.BUILDING, code="1", name="另一个1栋", parent=world.a.place
+    )
 
 
 def test_floor_area_only_on_dwellings_and_positive(world):
     with pytest.raises(ValidationError):
-        actions.create_place(None, kind=PlaceKind.BUILDING, code="9", name="x",
-                             parent=world.a.compound, floor_area=Decimal("10"))
+        actions.create_place(
+            None,
+            kind=PlaceKind.BUILDING,
+            code="9",
+            name="x",
+            parent=world.a.compound,
+            floor_area=Decimal("10"),
+        )
     with pytest.raises(ValidationError):
-        actions.create_place(None, kind=PlaceKind.DWELLING, code="999", name="x",
-                             parent=world.a.unit, floor_area=Decimal("-1"))
+        actions.create_place(
+            None,
+            kind=PlaceKind.DWELLING,
+            code="999",
+            name="x",
+            parent=world.a.unit,
+            floor_area=Decimal("-1"),
+        )
 
 
 def test_new_places_take_the_next_position_and_inherit_grid_and_lane(world):
-    d = actions.create_place(None, kind=PlaceKind.DWELLING, code="301", name="301室",
-                             parent=world.a.unit, floor=3)
+    d = actions.create_place(
+        None, kind=PlaceKind.DWELLING, code="301", name="301室", parent=world.a.unit, floor=3
+    )
     siblings = list(Place.objects.filter(parent=world.a.unit).values_list("path", flat=True))
     assert d.path == max(siblings) and d.path.startswith(world.a.unit.path)
     assert len(d.path) == len(world.a.unit.path) + 5
@@ -101,7 +123,8 @@ def test_reassigning_a_building_moves_its_units_and_dwellings(world):
     changed = actions.assign_buildings(world.worker, [world.a.building], grid=world.a.grid2)
     assert changed == Place.objects.filter(path__startswith=world.a.building.path).count()
     assert set(world.a.building.descendants().values_list("grid_id", flat=True)) == {
-        world.a.grid2.pk}
+        world.a.grid2.pk
+    }
     assert AuditEntry.objects.filter(action="building.assign", actor=world.worker).exists()
 
 
@@ -113,19 +136,31 @@ def test_a_building_cannot_join_another_communitys_grid(world):
 
 def test_grid_code_and_polygon_are_checked(world):
     with pytest.raises(ValidationError):
-        actions.create_grid(None, community=world.a.place, code=f"{world.b.place.code}009",
-                            name="x")
+        actions.create_grid(
+            None, community=world.a.place, code=f"{world.b.place.code}009", name="x"
+        )
     with pytest.raises(ValidationError):
-        actions.create_grid(None, community=world.a.place, code=f"{world.a.place.code}009",
-                            name="x", polygon={"type": "Polygon", "coordinates": []})
+        actions.create_grid(
+            None,
+            community=world.a.place,
+            code=f"{world.a.place.code}009",
+            name="x",
+            polygon={"type": "Polygon", "coordinates": []},
+        )
 
 
 def test_building_page_draws_floors_by_units(world, as_user):
-    actions.create_place(None, kind=PlaceKind.DWELLING, code="102", name="102室",
-                         parent=world.a.building.children.get(code="2"), floor=1)
+    actions.create_place(
+        None,
+        kind=PlaceKind.DWELLING,
+        code="102",
+        name="102室",
+        parent=world.a.building.children.get(code="2"),
+        floor=1,
+    )
     body = as_user(world.chief).get(f"/places/{world.a.building.pk}/").content.decode()
     assert 'class="building"' in body
-    assert body.count("<tr><th scope=\"row\">") == 2  # floors 2 and 1
+    assert body.count('<tr><th scope="row">') == 2  # floors 2 and 1
     assert body.index('scope="row">2<') < body.index('scope="row">1<')  # top floor first
     assert "1单元" in body and "2单元" in body and "102" in body
 
@@ -175,6 +210,12 @@ def test_place_pages_answer_in_constant_queries(world, as_user):
     small = count(f"/places/{world.a.building.pk}/")
     unit2 = world.a.building.children.get(code="2")
     for floor in range(3, 12):
-        actions.create_place(None, kind=PlaceKind.DWELLING, code=f"{floor}02",
-                             name=f"{floor}02室", parent=unit2, floor=floor)
+        actions.create_place(
+            None,
+            kind=PlaceKind.DWELLING,
+            code=f"{floor}02",
+            name=f"{floor}02室",
+            parent=unit2,
+            floor=floor,
+        )
     assert count(f"/places/{world.a.building.pk}/") == small

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
-from linli.accounts.models import User
 from linli.accounts.actions import grant_role, revoke_grant
+from linli.accounts.models import User
 from linli.accounts.roles import Cap, Role
 from linli.core.scope import scope_for
 from linli.places.models import Place, PlaceKind
@@ -78,8 +78,13 @@ def test_outsider_sees_nothing_and_gets_404(world):
 
 
 def test_neighbour_gets_404_for_every_kind_of_object(world):
-    for place in (world.a.place, world.a.compound, world.a.building, world.a.unit,
-                  world.a.dwelling):
+    for place in (
+        world.a.place,
+        world.a.compound,
+        world.a.building,
+        world.a.unit,
+        world.a.dwelling,
+    ):
         with pytest.raises(Http404):
             access_place(world.neighbour, place.pk)
     with pytest.raises(Http404):

@@ -59,7 +59,7 @@ def _locked_until(keys: list[tuple[str, int]]) -> Any:
     rows = LoginThrottle.objects.filter(
         key__in=[k for k, _ in keys], locked_until__gt=now
     ).values_list("locked_until", flat=True)
-    return max(rows, default=None)
+    return max((r for r in rows if r is not None), default=None)
 
 
 def _register_failure(keys: list[tuple[str, int]]) -> None:
@@ -99,11 +99,16 @@ def attempt_login(request: HttpRequest, login: str, password: str) -> User | Non
         return None
     LoginThrottle.objects.filter(key=keys[0][0]).delete()
     audit.record(user, "login", user)
-    return user  # type: ignore[return-value]
+    return user if isinstance(user, User) else None
 
 
 def grant_role(
-    actor: Any, user: User, role: str, *, place: Place | None = None, grid: Grid | None = None,
+    actor: Any,
+    user: User,
+    role: str,
+    *,
+    place: Place | None = None,
+    grid: Grid | None = None,
     lane: Lane | None = None,
 ) -> Grant:
     with transaction.atomic():
@@ -116,7 +121,10 @@ def grant_role(
         grant.full_clean()
         grant.save()
         audit.record(
-            actor, "grant.create", grant, place_path=_grant_path(grant),
+            actor,
+            "grant.create",
+            grant,
+            place_path=_grant_path(grant),
             data={"user": user.username, "role": role},
         )
     forget_scopes(user)
@@ -130,7 +138,10 @@ def revoke_grant(actor: Any, grant: Grant) -> Grant:
             grant.revoked_at = timezone.now()
             grant.save(update_fields=["revoked_at"])
             audit.record(
-                actor, "grant.revoke", grant, place_path=_grant_path(grant),
+                actor,
+                "grant.revoke",
+                grant,
+                place_path=_grant_path(grant),
                 data={"user": grant.user.username, "role": grant.role},
             )
     forget_scopes(grant.user)
@@ -147,7 +158,7 @@ def _grant_path(grant: Grant) -> str:
     return ""
 
 
-TOKEN_PREFIX = "lnl_"
+TOKEN_PREFIX = "lnl_"  # noqa: S105 - a public prefix, not a secret
 
 
 def issue_token(actor: Any, user: User, name: str, days: int | None = 365) -> tuple[ApiToken, str]:
@@ -158,7 +169,10 @@ def issue_token(actor: Any, user: User, name: str, days: int | None = 365) -> tu
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name[:100], prefix=secret[:12], digest=ApiToken.digest_of(secret),
+            user=user,
+            name=name[:100],
+            prefix=secret[:12],
+            digest=ApiToken.digest_of(secret),
             expires_at=timezone.now() + timedelta(days=days) if days else None,
         )
         audit.record(actor, "token.create", token, data={"user": user.username})
@@ -178,9 +192,7 @@ def user_for_token(secret: str) -> User | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=ApiToken.digest_of(secret))
-        .first()
+        ApiToken.objects.select_related("user").filter(digest=ApiToken.digest_of(secret)).first()
     )
     if token is None or not token.is_usable or not token.user.is_active:
         return None
@@ -193,7 +205,9 @@ def user_for_token(secret: str) -> User | None:
 
 def purge_expired_throttles() -> int:
     cutoff = timezone.now() - timedelta(minutes=settings.LINLI_LOGIN_LOCK_MINUTES) * 2
-    deleted, _ = LoginThrottle.objects.filter(
-        window_started_at__lt=cutoff
-    ).exclude(locked_until__gt=timezone.now()).delete()
+    deleted, _ = (
+        LoginThrottle.objects.filter(window_started_at__lt=cutoff)
+        .exclude(locked_until__gt=timezone.now())
+        .delete()
+    )
     return deleted

@@ -12,8 +12,11 @@ class PhoneOrUsernameBackend(ModelBackend):
     """Log in with a mobile number or a username, and a password."""
 
     def authenticate(
-        self, request: HttpRequest | None, username: str | None = None,
-        password: str | None = None, **kwargs: Any,
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
     ) -> User | None:
         if not username or password is None:
             return None

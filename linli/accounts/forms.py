@@ -6,12 +6,15 @@ from django.utils.translation import gettext_lazy as _
 
 class LoginForm(forms.Form):
     login = forms.CharField(
-        label=_("Mobile number or username"), max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True,
-                                      "autocapitalize": "none"}),
+        label=_("Mobile number or username"),
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autofocus": True, "autocapitalize": "none"}
+        ),
     )
     password = forms.CharField(
-        label=_("Password"), strip=False,
+        label=_("Password"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 

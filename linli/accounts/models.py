@@ -21,7 +21,7 @@ def normalize_phone(value: str) -> str:
     digits = re.sub(r"[\s\-()]", "", value or "")
     for prefix in ("+86", "0086"):
         if digits.startswith(prefix):
-            digits = digits[len(prefix):]
+            digits = digits[len(prefix) :]
     return digits
 
 
@@ -34,12 +34,16 @@ class User(AbstractUser):
     # The login phone of a staff member or volunteer. Residents' phone numbers live in the roster,
     # encrypted; this one is an account identifier like the username.
     phone = models.CharField(
-        _("mobile number"), max_length=11, unique=True, null=True, blank=True,
+        _("mobile number"),
+        max_length=11,
+        unique=True,
+        null=True,
+        blank=True,
         validators=[validate_mobile],
     )
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
 
-    objects = UserManager()
+    objects = UserManager["User"]()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("user")
@@ -61,26 +65,40 @@ class Grant(models.Model):
 
     # CASCADE: a user is deactivated, not deleted; if an operator does delete one, their grants
     # mean nothing without them. The audit log keeps the user's id and name on its own.
-    user = models.ForeignKey(
-        User, models.CASCADE, related_name="grants", verbose_name=_("user")
-    )
+    user = models.ForeignKey(User, models.CASCADE, related_name="grants", verbose_name=_("user"))
     role = models.CharField(_("role"), max_length=24, choices=Role.choices)
     # PROTECT: a place, grid or lane that someone holds a role on cannot vanish under them.
     place = models.ForeignKey(
-        "places.Place", models.PROTECT, null=True, blank=True, related_name="grants",
+        "places.Place",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="grants",
         verbose_name=_("place"),
     )
     grid = models.ForeignKey(
-        "places.Grid", models.PROTECT, null=True, blank=True, related_name="grants",
+        "places.Grid",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="grants",
         verbose_name=_("grid"),
     )
     lane = models.ForeignKey(
-        "places.Lane", models.PROTECT, null=True, blank=True, related_name="grants",
+        "places.Lane",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="grants",
         verbose_name=_("street or lane"),
     )
     # SET_NULL: the grant stands even if the person who made it leaves.
     granted_by = models.ForeignKey(
-        User, models.SET_NULL, null=True, blank=True, related_name="+",
+        User,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("granted by"),
     )
     created_at = models.DateTimeField(_("granted at"), default=timezone.now)
@@ -141,8 +159,13 @@ class Grant(models.Model):
             from linli.places.models import PlaceKind
 
             kind = self.target_kind
-            label = (PlaceKind(kind).label if kind in PlaceKind.values
-                     else _("grid") if kind == "grid" else _("street or lane"))
+            label = (
+                PlaceKind(kind).label
+                if kind in PlaceKind.values
+                else _("grid")
+                if kind == "grid"
+                else _("street or lane")
+            )
             raise ValidationError(
                 _("The role %(role)s cannot be granted on a %(kind)s.")
                 % {"role": self.get_role_display(), "kind": label}

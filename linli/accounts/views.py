@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from linli.accounts import actions
 from linli.accounts.forms import LoginForm, TokenForm
-from linli.accounts.models import ApiToken
+from linli.accounts.models import ApiToken, User
 from linli.core import audit
 
 
@@ -35,9 +37,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             )
         except actions.LoginLocked as locked:
             minutes = max(1, int((locked.until - timezone.now()).total_seconds() // 60) + 1)
-            form.add_error(None, _(
-                "Too many failed attempts. Try again in %(minutes)s minutes."
-            ) % {"minutes": minutes})
+            form.add_error(
+                None,
+                _("Too many failed attempts. Try again in %(minutes)s minutes.")
+                % {"minutes": minutes},
+            )
             status = 429
         else:
             if user is None:
@@ -57,29 +61,44 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
+def _user(request: HttpRequest) -> User:
+    """The logged-in user (the views below are behind login_required)."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    grants = user.grants.filter(revoked_at__isnull=True).select_related(  # type: ignore[union-attr]
-        "place", "grid", "lane")
+    user = _user(request)
+    grants = user.grants.filter(revoked_at__isnull=True).select_related("place", "grid", "lane")
     tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
     form = TokenForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
         _token, new_secret = actions.issue_token(
-            user, user, form.cleaned_data["name"], form.cleaned_data["days"]  # type: ignore[arg-type]
+            user,
+            user,
+            form.cleaned_data["name"],
+            form.cleaned_data["days"],
         )
         form = TokenForm()
-    return render(request, "accounts/profile.html", {
-        "grants": grants, "tokens": tokens, "form": form, "new_secret": new_secret,
-    })
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "grants": grants,
+            "tokens": tokens,
+            "form": form,
+            "new_secret": new_secret,
+        },
+    )
 
 
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     # Only one's own tokens: anyone else's is a 404, as if it did not exist.
-    token = ApiToken.objects.filter(pk=token_id, user=request.user).first()
+    token = ApiToken.objects.filter(pk=token_id, user=_user(request)).first()
     if token is None:
         raise Http404
     actions.revoke_token(request.user, token)
@@ -91,8 +110,9 @@ class PasswordChange(PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:profile")
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        audit.record(self.request.user, "password.change", self.request.user)
+        user = _user(self.request)
+        audit.record(user, "password.change", user)
         messages.success(self.request, _("Your password was changed."))
         return response

@@ -18,7 +18,7 @@ class AuditQuerySet(models.QuerySet["AuditEntry"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("the audit log is append-only")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("the audit log is append-only")
 
 
@@ -33,8 +33,13 @@ class AuditEntry(models.Model):
     # DO_NOTHING without a database constraint: the record keeps the actor's id even if the user
     # is ever deleted; ``actor_name`` keeps who it was.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.DO_NOTHING, null=True, blank=True,
-        db_constraint=False, related_name="+", verbose_name=_("who"),
+        settings.AUTH_USER_MODEL,
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("who"),
     )
     actor_name = models.CharField(_("who"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=64, db_index=True)
@@ -63,7 +68,7 @@ class AuditEntry(models.Model):
             raise AppendOnlyError("the audit log is append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("the audit log is append-only")
 
 

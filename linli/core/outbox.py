@@ -55,7 +55,8 @@ def claim(worker_id: str, limit: int = 20) -> list[OutboxMessage]:
     due = Q(done_at__isnull=True, failed_at__isnull=True, available_at__lte=now)
     free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
     candidates = list(
-        OutboxMessage.objects.filter(due & free).order_by("available_at", "id")
+        OutboxMessage.objects.filter(due & free)
+        .order_by("available_at", "id")
         .values_list("id", "claimed_at")[: limit * 2]
     )
     taken: list[int] = []
@@ -64,9 +65,7 @@ def claim(worker_id: str, limit: int = 20) -> list[OutboxMessage]:
             break
         won = OutboxMessage.objects.filter(pk=message_id, claimed_at=seen_claim, done_at=None)
         if seen_claim is None:
-            won = OutboxMessage.objects.filter(
-                pk=message_id, claimed_at__isnull=True, done_at=None
-            )
+            won = OutboxMessage.objects.filter(pk=message_id, claimed_at__isnull=True, done_at=None)
         if won.update(claimed_at=now, claimed_by=worker_id[:64]) == 1:
             taken.append(message_id)
     return list(OutboxMessage.objects.filter(pk__in=taken).order_by("available_at", "id"))
@@ -80,9 +79,11 @@ def process(message: OutboxMessage) -> bool:
         if func is None:
             raise LookupError(f"no handler for {message.kind!r}")
         func(message.payload)
-    except Exception as exc:  # noqa: BLE001 - any failure of a handler is recorded and retried
+    except Exception as exc:
         attempts = message.attempts + 1
-        log.warning("outbox %s #%s failed (attempt %s): %s", message.kind, message.pk, attempts, exc)
+        log.warning(
+            "outbox %s #%s failed (attempt %s): %s", message.kind, message.pk, attempts, exc
+        )
         fields: dict[str, Any] = {
             "attempts": attempts,
             "claimed_at": None,

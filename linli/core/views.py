@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -31,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", context)
 
 
-def audit_queryset(user: object):  # type: ignore[no-untyped-def]
+def audit_queryset(user: object) -> QuerySet[AuditEntry]:
     scope = scope_for(user, Cap.AUDIT_VIEW)
     return AuditEntry.objects.filter(scope.path_q("place_path"))
 

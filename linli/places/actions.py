@@ -48,8 +48,15 @@ def create_place(
                     # Lock the parent so two creations under it take positions one after another.
                     parent = Place.objects.select_for_update().get(pk=parent.pk)
                 place = Place(
-                    kind=kind, code=code.strip(), name=name.strip(), parent=parent,
-                    floors=floors, floor=floor, floor_area=floor_area, lon=lon, lat=lat,
+                    kind=kind,
+                    code=code.strip(),
+                    name=name.strip(),
+                    parent=parent,
+                    floors=floors,
+                    floor=floor,
+                    floor_area=floor_area,
+                    lon=lon,
+                    lat=lat,
                     address=address.strip(),
                 )
                 if parent is not None and kind in BUILDING_LEVEL:
@@ -59,7 +66,10 @@ def create_place(
                 place.path = _next_path(parent)
                 place.save()
                 audit.record(
-                    actor, "place.create", place, place_path=place.path,
+                    actor,
+                    "place.create",
+                    place,
+                    place_path=place.path,
                     data={"kind": kind, "code": place.code, "name": place.name},
                 )
                 return place
@@ -80,7 +90,10 @@ def rename_place(actor: Any, place: Place, *, name: str, code: str | None = None
         place.full_clean(exclude=["path"])
         place.save(update_fields=["name", "code", "updated_at"])
         audit.record(
-            actor, "place.update", place, place_path=place.path,
+            actor,
+            "place.update",
+            place,
+            place_path=place.path,
             data={"before": before, "after": {"name": place.name, "code": place.code}},
         )
         return place
@@ -93,8 +106,13 @@ def create_grid(
         grid = Grid(community=community, code=code.strip(), name=name.strip(), polygon=polygon)
         grid.full_clean()
         grid.save()
-        audit.record(actor, "grid.create", grid, place_path=community.path,
-                     data={"code": grid.code, "name": grid.name})
+        audit.record(
+            actor,
+            "grid.create",
+            grid,
+            place_path=community.path,
+            data={"code": grid.code, "name": grid.name},
+        )
         return grid
 
 
@@ -103,14 +121,24 @@ def create_lane(actor: Any, *, community: Place, kind: str, code: str, name: str
         lane = Lane(community=community, kind=kind, code=code.strip(), name=name.strip())
         lane.full_clean()
         lane.save()
-        audit.record(actor, "lane.create", lane, place_path=community.path,
-                     data={"kind": kind, "code": lane.code, "name": lane.name})
+        audit.record(
+            actor,
+            "lane.create",
+            lane,
+            place_path=community.path,
+            data={"kind": kind, "code": lane.code, "name": lane.name},
+        )
         return lane
 
 
 def assign_buildings(
-    actor: Any, buildings: list[Place], *, grid: Grid | None = None, lane: Lane | None = None,
-    clear_grid: bool = False, clear_lane: bool = False,
+    actor: Any,
+    buildings: list[Place],
+    *,
+    grid: Grid | None = None,
+    lane: Lane | None = None,
+    clear_grid: bool = False,
+    clear_lane: bool = False,
 ) -> int:
     """Put buildings into a grid and/or on a lane; their units and dwellings follow."""
     changed = 0
@@ -133,7 +161,10 @@ def assign_buildings(
                 continue
             changed += building.descendants().update(**updates)
             audit.record(
-                actor, "building.assign", building, place_path=building.path,
+                actor,
+                "building.assign",
+                building,
+                place_path=building.path,
                 data={k: (v.code if v is not None else None) for k, v in updates.items()},
             )
     return changed

@@ -26,14 +26,27 @@ class PlaceAdmin(SimpleHistoryAdmin):
             # Writes go through actions so that they are validated and audited.
             actions.rename_place(request.user, obj, name=obj.name, code=obj.code)
             Place.objects.filter(pk=obj.pk).update(
-                floors=obj.floors, floor=obj.floor, floor_area=obj.floor_area, lon=obj.lon,
-                lat=obj.lat, address=obj.address, retired_at=obj.retired_at,
+                floors=obj.floors,
+                floor=obj.floor,
+                floor_area=obj.floor_area,
+                lon=obj.lon,
+                lat=obj.lat,
+                address=obj.address,
+                retired_at=obj.retired_at,
             )
             return
         created = actions.create_place(
-            request.user, kind=obj.kind, code=obj.code, name=obj.name, parent=obj.parent,
-            floors=obj.floors, floor=obj.floor, floor_area=obj.floor_area, lon=obj.lon,
-            lat=obj.lat, address=obj.address,
+            request.user,
+            kind=obj.kind,
+            code=obj.code,
+            name=obj.name,
+            parent=obj.parent,
+            floors=obj.floors,
+            floor=obj.floor,
+            floor_area=obj.floor_area,
+            lon=obj.lon,
+            lat=obj.lat,
+            address=obj.address,
         )
         obj.pk = created.pk
         obj.path = created.path

@@ -65,8 +65,11 @@ class PlaceFilter(Schema):
     q: str | None = None
 
 
-@router.get("/places", response={200: list[PlaceOut], 401: Error, 404: Error},
-            summary="Places in scope: the top of your scope, a parent's children, or a search")
+@router.get(
+    "/places",
+    response={200: list[PlaceOut], 401: Error, 404: Error},
+    summary="Places in scope: the top of your scope, a parent's children, or a search",
+)
 @paginate(LimitOffsetPagination)
 def list_places(request: HttpRequest, filters: Query[PlaceFilter]) -> object:
     _require_scope(request)
@@ -82,8 +85,11 @@ def list_places(request: HttpRequest, filters: Query[PlaceFilter]) -> object:
     return qs.order_by("path")
 
 
-@router.get("/places/{place_id}", response={200: PlaceDetailOut, 401: Error, 404: Error},
-            summary="One place, with the number of places of each kind under it")
+@router.get(
+    "/places/{place_id}",
+    response={200: PlaceDetailOut, 401: Error, 404: Error},
+    summary="One place, with the number of places of each kind under it",
+)
 def get_place(request: HttpRequest, place_id: int) -> dict:
     place = queries.access_place(request.user, place_id)
     data = PlaceOut.from_orm(place).dict()
@@ -91,8 +97,11 @@ def get_place(request: HttpRequest, place_id: int) -> dict:
     return data
 
 
-@router.get("/grids", response={200: list[GridOut], 401: Error, 404: Error},
-            summary="Grids in scope, optionally of one community")
+@router.get(
+    "/grids",
+    response={200: list[GridOut], 401: Error, 404: Error},
+    summary="Grids in scope, optionally of one community",
+)
 @paginate(LimitOffsetPagination)
 def list_grids(request: HttpRequest, community: int | None = None) -> object:
     _require_scope(request)
@@ -102,14 +111,16 @@ def list_grids(request: HttpRequest, community: int | None = None) -> object:
     return qs.order_by("code")
 
 
-@router.get("/grids/{grid_id}", response={200: GridOut, 401: Error, 404: Error},
-            summary="One grid")
+@router.get("/grids/{grid_id}", response={200: GridOut, 401: Error, 404: Error}, summary="One grid")
 def get_grid(request: HttpRequest, grid_id: int) -> Grid:
     return queries.access_grid(request.user, grid_id)
 
 
-@router.get("/lanes", response={200: list[LaneOut], 401: Error, 404: Error},
-            summary="Streets and lanes in scope, optionally of one community")
+@router.get(
+    "/lanes",
+    response={200: list[LaneOut], 401: Error, 404: Error},
+    summary="Streets and lanes in scope, optionally of one community",
+)
 @paginate(LimitOffsetPagination)
 def list_lanes(request: HttpRequest, community: int | None = None) -> object:
     _require_scope(request)
@@ -119,7 +130,10 @@ def list_lanes(request: HttpRequest, community: int | None = None) -> object:
     return qs.order_by("community_id", "code")
 
 
-@router.get("/lanes/{lane_id}", response={200: LaneOut, 401: Error, 404: Error},
-            summary="One street or lane")
+@router.get(
+    "/lanes/{lane_id}",
+    response={200: LaneOut, 401: Error, 404: Error},
+    summary="One street or lane",
+)
 def get_lane(request: HttpRequest, lane_id: int) -> Lane:
     return queries.access_lane(request.user, lane_id)

@@ -65,18 +65,30 @@ def build_communities(plans: Iterable[CommunityPlan], rng: random.Random) -> lis
         assert parent.pk is not None
         n = next_child.get(parent.pk)
         if n is None:
-            last = Place.objects.filter(parent=parent).order_by("-path").values_list(
-                "path", flat=True).first()
+            last = (
+                Place.objects.filter(parent=parent)
+                .order_by("-path")
+                .values_list("path", flat=True)
+                .first()
+            )
             n = int(last[-5:]) if last else 0
         n += 1
         next_child[parent.pk] = n
         return parent.path + segment(n)
 
-    communities = _bulk([
-        _place(PlaceKind.COMMUNITY, p.code, p.name, p.street, child_path(p.street),
-               address=f"{p.street.name}{p.name}")
-        for p in plans
-    ])
+    communities = _bulk(
+        [
+            _place(
+                PlaceKind.COMMUNITY,
+                p.code,
+                p.name,
+                p.street,
+                child_path(p.street),
+                address=f"{p.street.name}{p.name}",
+            )
+            for p in plans
+        ]
+    )
 
     grids: list[Grid] = []
     lanes: list[Lane] = []
@@ -86,11 +98,14 @@ def build_communities(plans: Iterable[CommunityPlan], rng: random.Random) -> lis
         lat0 = 23.05 + (plan.index // 40) * 0.012
         origin[community.pk] = (lon0, lat0)
         for g in range(4):
-            grids.append(Grid(
-                community=community, code=f"{community.code}{g + 1:03d}",
-                name=f"{community.name}第{g + 1}网格",
-                polygon=_square(lon0 + (g % 2) * 0.005, lat0 + (g // 2) * 0.005, 0.005),
-            ))
+            grids.append(
+                Grid(
+                    community=community,
+                    code=f"{community.code}{g + 1:03d}",
+                    name=f"{community.name}第{g + 1}网格",
+                    polygon=_square(lon0 + (g % 2) * 0.005, lat0 + (g // 2) * 0.005, 0.005),
+                )
+            )
         names = rng.sample(LANE_NAMES, 3)
         for i, name in enumerate(names):
             kind = LaneKind.STREET if name.endswith("街") else LaneKind.LANE
@@ -108,8 +123,9 @@ def build_communities(plans: Iterable[CommunityPlan], rng: random.Random) -> lis
     compounds: list[Place] = []
     for community in communities:
         for i, name in enumerate(rng.sample(COMPOUND_NAMES, 4)):
-            compounds.append(_place(PlaceKind.COMPOUND, f"C{i + 1:02d}", name, community,
-                                    child_path(community)))
+            compounds.append(
+                _place(PlaceKind.COMPOUND, f"C{i + 1:02d}", name, community, child_path(community))
+            )
     compounds = _bulk(compounds)
     compounds_of: dict[int, list[Place]] = {}
     for compound in compounds:
@@ -122,21 +138,37 @@ def build_communities(plans: Iterable[CommunityPlan], rng: random.Random) -> lis
         clanes = lanes_of[community.pk]
         for ci, compound in enumerate(compounds_of[community.pk]):
             for b in range(5):
-                buildings.append(_place(
-                    PlaceKind.BUILDING, f"{b + 1}", f"{compound.name}{b + 1}栋", compound,
-                    child_path(compound), floors=rng.randint(6, 18),
-                    grid=cgrids[ci % 4], lane=clanes[(ci + b) % 3],
-                    lon=round(lon0 + (ci % 2) * 0.005 + 0.001 * (b + 1), 6),
-                    lat=round(lat0 + (ci // 2) * 0.005 + 0.002, 6),
-                    address=f"{clanes[(ci + b) % 3].name}{10 + ci * 10 + b}号",
-                ))
+                buildings.append(
+                    _place(
+                        PlaceKind.BUILDING,
+                        f"{b + 1}",
+                        f"{compound.name}{b + 1}栋",
+                        compound,
+                        child_path(compound),
+                        floors=rng.randint(6, 18),
+                        grid=cgrids[ci % 4],
+                        lane=clanes[(ci + b) % 3],
+                        lon=round(lon0 + (ci % 2) * 0.005 + 0.001 * (b + 1), 6),
+                        lat=round(lat0 + (ci // 2) * 0.005 + 0.002, 6),
+                        address=f"{clanes[(ci + b) % 3].name}{10 + ci * 10 + b}号",
+                    )
+                )
         for b in range(2):
-            buildings.append(_place(
-                PlaceKind.BUILDING, f"J{b + 1}", f"{clanes[0].name}{b + 1}号楼", community,
-                child_path(community), floors=5, grid=cgrids[0], lane=clanes[0],
-                lon=round(lon0 + 0.0005, 6), lat=round(lat0 + 0.0005 * (b + 1), 6),
-                address=f"{clanes[0].name}{b + 1}号",
-            ))
+            buildings.append(
+                _place(
+                    PlaceKind.BUILDING,
+                    f"J{b + 1}",
+                    f"{clanes[0].name}{b + 1}号楼",
+                    community,
+                    child_path(community),
+                    floors=5,
+                    grid=cgrids[0],
+                    lane=clanes[0],
+                    lon=round(lon0 + 0.0005, 6),
+                    lat=round(lat0 + 0.0005 * (b + 1), 6),
+                    address=f"{clanes[0].name}{b + 1}号",
+                )
+            )
     buildings = _bulk(buildings)
 
     units: list[Place] = []
@@ -144,8 +176,17 @@ def build_communities(plans: Iterable[CommunityPlan], rng: random.Random) -> lis
         if building.code.startswith("J"):
             continue  # old walk-ups: dwellings straight under the building
         for u in range(2):
-            units.append(_place(PlaceKind.UNIT, f"{u + 1}", f"{u + 1}单元", building,
-                                child_path(building), grid=building.grid, lane=building.lane))
+            units.append(
+                _place(
+                    PlaceKind.UNIT,
+                    f"{u + 1}",
+                    f"{u + 1}单元",
+                    building,
+                    child_path(building),
+                    grid=building.grid,
+                    lane=building.lane,
+                )
+            )
     units = _bulk(units)
     units_of: dict[int, list[Place]] = {}
     for unit in units:
@@ -165,11 +206,19 @@ def build_communities(plans: Iterable[CommunityPlan], rng: random.Random) -> lis
             for floor in range(1, floors + 1):
                 for d in range(2):
                     number = f"{floor}{u * 2 + d + 1:02d}"
-                    dwellings.append(_place(
-                        PlaceKind.DWELLING, number, f"{number}室", holder, child_path(holder),
-                        floor=floor, floor_area=Decimal(rng.choice(areas)),
-                        grid=building.grid, lane=building.lane,
-                    ))
+                    dwellings.append(
+                        _place(
+                            PlaceKind.DWELLING,
+                            number,
+                            f"{number}室",
+                            holder,
+                            child_path(holder),
+                            floor=floor,
+                            floor_area=Decimal(rng.choice(areas)),
+                            grid=building.grid,
+                            lane=building.lane,
+                        )
+                    )
             if len(dwellings) >= BATCH * 4:
                 flush()
     flush()
@@ -179,10 +228,12 @@ def build_communities(plans: Iterable[CommunityPlan], rng: random.Random) -> lis
 @transaction.atomic
 def build_demo_street(seed: int = 2026) -> Place:
     """The demo district, street and its five communities. Returns the street."""
-    rng = random.Random(seed)  # noqa: S311 - fictional data, not security
+    rng = random.Random(seed)
     district = _place(PlaceKind.DISTRICT, DISTRICT_CODE, DISTRICT_NAME, None, _root_path())
     district.save()
-    street = _place(PlaceKind.STREET, STREET_CODE, STREET_NAME, district, district.path + segment(1))
+    street = _place(
+        PlaceKind.STREET, STREET_CODE, STREET_NAME, district, district.path + segment(1)
+    )
     street.save()
     plans = [
         CommunityPlan(street, f"{STREET_CODE[:9]}{i + 1:03d}", f"{name}（演示）", i)
@@ -193,15 +244,19 @@ def build_demo_street(seed: int = 2026) -> Place:
 
 
 def _root_path() -> str:
-    last = Place.objects.filter(parent__isnull=True).order_by("-path").values_list(
-        "path", flat=True).first()
+    last = (
+        Place.objects.filter(parent__isnull=True)
+        .order_by("-path")
+        .values_list("path", flat=True)
+        .first()
+    )
     return segment(int(last) + 1 if last else 1)
 
 
 @transaction.atomic
 def build_scale(communities: int, seed: int = 7) -> int:
     """Add ``communities`` benchmark communities to the demo district, 50 to a street."""
-    rng = random.Random(seed)  # noqa: S311
+    rng = random.Random(seed)
     district = Place.objects.get(kind=PlaceKind.DISTRICT, code=DISTRICT_CODE)
     existing_streets = Place.objects.filter(parent=district).count()
     made = 0
@@ -211,13 +266,22 @@ def build_scale(communities: int, seed: int = 7) -> int:
         if street_no > 999:
             raise ValueError("the demo district is full (999 streets)")
         code = f"{DISTRICT_CODE}{street_no:03d}000"
-        street = _place(PlaceKind.STREET, code, f"基准街道{street_no:03d}（演示）", district,
-                        district.path + segment(street_no))
+        street = _place(
+            PlaceKind.STREET,
+            code,
+            f"基准街道{street_no:03d}（演示）",
+            district,
+            district.path + segment(street_no),
+        )
         street.save()
         batch = min(BENCH_COMMUNITIES_PER_STREET, communities - made)
         plans = [
-            CommunityPlan(street, f"{code[:9]}{i + 1:03d}", f"基准社区{street_no:03d}-{i + 1:02d}",
-                          made + i + 10)
+            CommunityPlan(
+                street,
+                f"{code[:9]}{i + 1:03d}",
+                f"基准社区{street_no:03d}-{i + 1:02d}",
+                made + i + 10,
+            )
             for i in range(batch)
         ]
         build_communities(plans, rng)

@@ -55,17 +55,29 @@ class Place(models.Model):
     name = models.CharField(_("name"), max_length=100)
     # PROTECT: a place with children is never deleted by accident; places are retired instead.
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name=_("parent"),
     )
     path = PathField(_("path"), max_length=70, unique=True, editable=False)
     # SET_NULL: removing a grid or lane leaves its buildings unassigned, not deleted.
     grid = models.ForeignKey(
-        "places.Grid", models.SET_NULL, null=True, blank=True, related_name="places",
+        "places.Grid",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="places",
         verbose_name=_("grid"),
     )
     lane = models.ForeignKey(
-        "places.Lane", models.SET_NULL, null=True, blank=True, related_name="places",
+        "places.Lane",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="places",
         verbose_name=_("street or lane"),
     )
     floors = models.PositiveSmallIntegerField(_("floors above ground"), null=True, blank=True)
@@ -94,7 +106,8 @@ class Place(models.Model):
                 violation_error_message=_("This code is already used by another place."),
             ),
             models.UniqueConstraint(
-                fields=["parent", "code"], name="place_code_unique_in_parent",
+                fields=["parent", "code"],
+                name="place_code_unique_in_parent",
                 violation_error_message=_("Another place here already has this code."),
             ),
             models.CheckConstraint(
@@ -133,9 +146,13 @@ class Place(models.Model):
         parent_kind = self.parent.kind if self.parent_id and self.parent else None
         if allowed and parent_kind not in allowed:
             raise ValidationError(
-                {"parent": _("A %(kind)s must be placed under a %(allowed)s.")
-                 % {"kind": PlaceKind(self.kind).label,
-                    "allowed": " / ".join(str(PlaceKind(k).label) for k in allowed)}}
+                {
+                    "parent": _("A %(kind)s must be placed under a %(allowed)s.")
+                    % {
+                        "kind": PlaceKind(self.kind).label,
+                        "allowed": " / ".join(str(PlaceKind(k).label) for k in allowed),
+                    }
+                }
             )
         if not allowed and self.parent_id:
             raise ValidationError({"parent": _("A district has no parent place.")})
@@ -155,7 +172,10 @@ class Place(models.Model):
 class Grid(models.Model):
     # PROTECT: a community with grids is never deleted by accident.
     community = models.ForeignKey(
-        Place, models.PROTECT, related_name="grids", verbose_name=_("community"),
+        Place,
+        models.PROTECT,
+        related_name="grids",
+        verbose_name=_("community"),
         limit_choices_to={"kind": PlaceKind.COMMUNITY},
     )
     code = models.CharField(_("grid code"), max_length=15, unique=True)
@@ -193,7 +213,10 @@ class Lane(models.Model):
 
     # PROTECT: as for grids.
     community = models.ForeignKey(
-        Place, models.PROTECT, related_name="lanes", verbose_name=_("community"),
+        Place,
+        models.PROTECT,
+        related_name="lanes",
+        verbose_name=_("community"),
         limit_choices_to={"kind": PlaceKind.COMMUNITY},
     )
     kind = models.CharField(_("kind"), max_length=8, choices=LaneKind.choices)
@@ -209,7 +232,8 @@ class Lane(models.Model):
         ordering = ["community", "code"]
         constraints = [
             models.UniqueConstraint(
-                fields=["community", "code"], name="lane_code_unique",
+                fields=["community", "code"],
+                name="lane_code_unique",
                 violation_error_message=_("Another street or lane here already has this code."),
             ),
         ]

@@ -76,11 +76,7 @@ def children_of(user: Any, place: Place) -> QuerySet[Place]:
 def counts_under(place: Place) -> dict[str, int]:
     """How many places of each kind lie under ``place``: one grouped range query."""
     rows = (
-        place.descendants()
-        .exclude(pk=place.pk)
-        .values("kind")
-        .annotate(n=Count("id"))
-        .order_by()
+        place.descendants().exclude(pk=place.pk).values("kind").annotate(n=Count("id")).order_by()
     )
     return {row["kind"]: row["n"] for row in rows}
 
@@ -117,9 +113,7 @@ def building_layout(building: Place) -> BuildingLayout:
         row = by_floor.setdefault(dwelling.floor, [[] for _ in range(columns)])
         row[column].append(dwelling)
     floors = sorted(by_floor, reverse=True)
-    return BuildingLayout(
-        units=units, rows=[(f, by_floor[f]) for f in floors], loose=loose
-    )
+    return BuildingLayout(units=units, rows=[(f, by_floor[f]) for f in floors], loose=loose)
 
 
 def search_places(user: Any, text: str, limit: int = 30) -> list[Place]:

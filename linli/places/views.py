@@ -58,10 +58,16 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
         .order_by("path")
     )
     workers = grid.grants.filter(revoked_at__isnull=True, role="grid_worker").select_related("user")
-    return render(request, "places/grid.html", {
-        "grid": grid, "buildings": buildings, "workers": workers,
-        "svg": _polygon_svg(grid.polygon, buildings),
-    })
+    return render(
+        request,
+        "places/grid.html",
+        {
+            "grid": grid,
+            "buildings": buildings,
+            "workers": workers,
+            "svg": _polygon_svg(grid.polygon, buildings),
+        },
+    )
 
 
 @login_required
@@ -74,9 +80,15 @@ def lane_detail(request: HttpRequest, lane_id: int) -> HttpResponse:
         .order_by("path")
     )
     chiefs = lane.grants.filter(revoked_at__isnull=True, role="chief").select_related("user")
-    return render(request, "places/lane.html", {
-        "lane": lane, "buildings": buildings, "chiefs": chiefs,
-    })
+    return render(
+        request,
+        "places/lane.html",
+        {
+            "lane": lane,
+            "buildings": buildings,
+            "chiefs": chiefs,
+        },
+    )
 
 
 def _polygon_svg(polygon: dict | None, buildings: list[Place]) -> dict | None:
@@ -93,7 +105,5 @@ def _polygon_svg(polygon: dict | None, buildings: list[Place]) -> dict | None:
         return (round(10 + (lon - minx) / span * 280, 1), round(290 - (lat - miny) / span * 280, 1))
 
     points = " ".join(f"{x},{y}" for x, y in (xy(p[0], p[1]) for p in ring))
-    dots = [
-        (*xy(b.lon, b.lat), b) for b in buildings if b.lon is not None and b.lat is not None
-    ]
+    dots = [(*xy(b.lon, b.lat), b) for b in buildings if b.lon is not None and b.lat is not None]
     return {"points": points, "dots": dots}

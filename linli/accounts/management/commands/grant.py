@@ -23,8 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("role", choices=Role.values)
         target = parser.add_mutually_exclusive_group(required=True)
-        target.add_argument("--place", help="Place id, or the national code of a "
-                                            "district, street or community.")
+        target.add_argument(
+            "--place", help="Place id, or the national code of a district, street or community."
+        )
         target.add_argument("--grid", help="Grid code (15 digits).")
         target.add_argument("--lane", type=int, help="Street/lane id.")
         parser.add_argument("--revoke", action="store_true")
@@ -51,8 +52,9 @@ class Command(BaseCommand):
             if target["lane"] is None:
                 raise CommandError(f"No street/lane {options['lane']!r}.")
         if options["revoke"]:
-            grant = Grant.objects.filter(user=user, role=options["role"], revoked_at=None,
-                                         **target).first()
+            grant = Grant.objects.filter(
+                user=user, role=options["role"], revoked_at=None, **target
+            ).first()
             if grant is None:
                 raise CommandError("No such active grant.")
             actions.revoke_grant(None, grant)

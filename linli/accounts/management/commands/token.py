@@ -29,13 +29,16 @@ class Command(BaseCommand):
                 raise CommandError(f"No user named {options['username']!r}.")
             try:
                 _token, secret = actions.issue_token(
-                    None, user, options["name"], options["days"] or None)
+                    None, user, options["name"], options["days"] or None
+                )
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(secret)
             return
         tokens = list(ApiToken.objects.filter(prefix=options["prefix"], revoked_at__isnull=True))
         if len(tokens) != 1:
-            raise CommandError(f"{len(tokens)} active tokens have the prefix {options['prefix']!r}.")
+            raise CommandError(
+                f"{len(tokens)} active tokens have the prefix {options['prefix']!r}."
+            )
         actions.revoke_token(None, tokens[0])
         self.stdout.write(f"Revoked {tokens[0]}.")

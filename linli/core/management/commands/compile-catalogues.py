@@ -15,7 +15,9 @@ from django.core.management.base import BaseCommand
 
 
 def catalogues() -> list[Path]:
-    return sorted(Path(p).glob("*/LC_MESSAGES/django.po") for p in settings.LOCALE_PATHS)[0]
+    return sorted(
+        po for p in settings.LOCALE_PATHS for po in Path(p).glob("*/LC_MESSAGES/django.po")
+    )
 
 
 class Command(BaseCommand):

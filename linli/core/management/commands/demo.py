@@ -41,15 +41,19 @@ class Command(BaseCommand):
     help = "Load the fictional demo street and one login per role."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--if-empty", action="store_true",
-                            help="Only load when the database has no places yet.")
-        parser.add_argument("--scale", type=int, default=0,
-                            help="Also add N benchmark communities (~1,000 dwellings each).")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Only load when the database has no places yet."
+        )
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            help="Also add N benchmark communities (~1,000 dwellings each).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
-        has_demo = Place.objects.filter(
-            kind=PlaceKind.DISTRICT, code=demo.DISTRICT_CODE).exists()
+        has_demo = Place.objects.filter(kind=PlaceKind.DISTRICT, code=demo.DISTRICT_CODE).exists()
         if options["if_empty"] and Place.objects.exists():
             if has_demo:
                 self.print_logins()
@@ -59,8 +63,9 @@ class Command(BaseCommand):
                 street = demo.build_demo_street()
                 self.make_users(street)
                 audit.record(None, "demo.load", street, place_path=street.path)
-            self.stdout.write(self.style.SUCCESS(
-                f"Demo street loaded in {time.monotonic() - started:.1f}s."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo street loaded in {time.monotonic() - started:.1f}s.")
+            )
         elif not options["scale"]:
             self.stdout.write("The demo street is already loaded.")
         if options["scale"]:
@@ -69,17 +74,24 @@ class Command(BaseCommand):
             t0 = time.monotonic()
             made = demo.build_scale(options["scale"])
             dwellings = Place.objects.filter(kind=PlaceKind.DWELLING).count()
-            self.stdout.write(self.style.SUCCESS(
-                f"Added {made} benchmark communities in {time.monotonic() - t0:.1f}s; "
-                f"{dwellings} dwellings in all."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Added {made} benchmark communities in {time.monotonic() - t0:.1f}s; "
+                    f"{dwellings} dwellings in all."
+                )
+            )
         self.print_logins()
 
     def make_users(self, street: Place) -> None:
         community1, community2 = Place.objects.filter(parent=street).order_by("path")[:2]
-        compound1 = Place.objects.filter(parent=community1, kind=PlaceKind.COMPOUND).order_by(
-            "path").first()
-        building1 = Place.objects.filter(parent=compound1, kind=PlaceKind.BUILDING).order_by(
-            "path").first()
+        compound1 = (
+            Place.objects.filter(parent=community1, kind=PlaceKind.COMPOUND)
+            .order_by("path")
+            .first()
+        )
+        building1 = (
+            Place.objects.filter(parent=compound1, kind=PlaceKind.BUILDING).order_by("path").first()
+        )
         targets: dict[str, dict[str, Any]] = {
             "street": {"place": street},
             "community1": {"place": community1},
@@ -99,9 +111,12 @@ class Command(BaseCommand):
     def print_logins(self) -> None:
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        users = {u.username: u for u in User.objects.filter(
-            username__in=[u[0] for u in DEMO_USERS]).prefetch_related(
-            "grants__place", "grants__grid", "grants__lane")}
+        users = {
+            u.username: u
+            for u in User.objects.filter(username__in=[u[0] for u in DEMO_USERS]).prefetch_related(
+                "grants__place", "grants__grid", "grants__lane"
+            )
+        }
         for username, phone, display, _role, _where in DEMO_USERS:
             user = users.get(username)
             if user is None:

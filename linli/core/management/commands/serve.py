@@ -28,19 +28,28 @@ class Command(BaseCommand):
         bin_dir = os.path.dirname(sys.executable)
         granian = os.path.join(bin_dir, "granian")
         web_cmd = [
-            granian, "--interface", "wsgi", "--host", options["host"],
-            "--port", str(options["port"]), "--workers", str(options["workers"]),
-            "--blocking-threads", "4", "--log-level", "warning", "linli.wsgi:application",
+            granian,
+            "--interface",
+            "wsgi",
+            "--host",
+            options["host"],
+            "--port",
+            str(options["port"]),
+            "--workers",
+            str(options["workers"]),
+            "--blocking-threads",
+            "4",
+            "--log-level",
+            "warning",
+            "linli.wsgi:application",
         ]
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get(
-            "DJANGO_SETTINGS_MODULE", "linli.settings"))
+        env = dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "linli.settings"),
+        )
         children = [subprocess.Popen(web_cmd, env=env)]  # noqa: S603 - our own fixed command
         if not options["no_worker"]:
-            children.append(
-                subprocess.Popen(  # noqa: S603
-                    [sys.executable, "-m", "linli", "worker"], env=env
-                )
-            )
+            children.append(subprocess.Popen([sys.executable, "-m", "linli", "worker"], env=env))
         self.stdout.write(
             f"Linli is at http://{options['host']}:{options['port']}/  (Ctrl-C stops it)"
         )

@@ -62,8 +62,13 @@ class Command(BaseCommand):
                 signal.signal(sig, old)
         self.stdout.write("linli worker stopped")
 
-    def loop(self, worker_id: str, options: dict[str, Any], last_run: dict[str, float],
-             stopped: Callable[[], bool]) -> None:
+    def loop(
+        self,
+        worker_id: str,
+        options: dict[str, Any],
+        last_run: dict[str, float],
+        stopped: Callable[[], bool],
+    ) -> None:
         while not stopped():
             close_old_connections()
             done = outbox.run_once(worker_id)
@@ -73,7 +78,7 @@ class Command(BaseCommand):
                     last_run[name] = now
                     try:
                         func()
-                    except Exception as exc:  # noqa: BLE001 - keep the worker alive
+                    except Exception as exc:
                         self.stderr.write(f"periodic job {name} failed: {exc}")
             if options["once"]:
                 break
