@@ -1,0 +1,107 @@
+"""``linli bench``: how the scoped pages and API answer at district scale.
+
+Builds the demo street plus ``--communities`` benchmark communities (about 1,000 dwellings each;
+400 make a district of ~400,000 dwellings, a million residents' worth) unless they are there, then
+times each endpoint in-process, interleaved with a trivial endpoint (``/healthz``) measured in the
+same run, and prints medians and their ratio to it. Figures go to ``var/bench.json`` too. The
+machines are shared and noisy: read the ratios, not the milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test import Client
+
+from linli.accounts.models import User
+from linli.places import demo
+from linli.places.models import Grid, Place, PlaceKind
+
+
+class Command(BaseCommand):
+    help = "Benchmark the scoped pages and API at district scale."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--communities", type=int, default=400)
+        parser.add_argument("--repeat", type=int, default=30)
+        parser.add_argument("--out", default=str(Path(settings.VAR_DIR) / "bench.json"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if not Place.objects.filter(kind=PlaceKind.DISTRICT, code=demo.DISTRICT_CODE).exists():
+            call_command("demo", stdout=self.stdout)
+        have = Place.objects.filter(kind=PlaceKind.COMMUNITY).count()
+        want = options["communities"] + len(demo.COMMUNITY_NAMES)
+        if have < want:
+            t0 = time.perf_counter()
+            call_command("demo", "--scale", str(want - have), stdout=self.stdout)
+            self.stdout.write(f"built {want - have} communities in {time.perf_counter() - t0:.1f}s")
+        dwellings = Place.objects.filter(kind=PlaceKind.DWELLING).count()
+        street = Place.objects.get(kind=PlaceKind.STREET, code=demo.STREET_CODE)
+        district = Place.objects.get(kind=PlaceKind.DISTRICT, code=demo.DISTRICT_CODE)
+        community = Place.objects.filter(parent=street).order_by("path").first()
+        building = (
+            Place.objects.filter(kind=PlaceKind.BUILDING, path__startswith=community.path)
+            .order_by("path")
+            .first()
+        )
+        assert community is not None and building is not None
+        dwelling = building.descendants().filter(kind=PlaceKind.DWELLING).first()
+        grid = Grid.objects.filter(community=community).order_by("code").first()
+        assert dwelling is not None and grid is not None
+
+        # A district admin: the widest scope there is.
+        admin, _ = User.objects.get_or_create(username="bench-district")
+        from linli.accounts.actions import grant_role
+
+        grant_role(None, admin, "street_admin", place=district)
+        clients = {}
+        for name in ("bench-district", "shequ", "louzhang", "wangge"):
+            client = Client()
+            client.force_login(User.objects.get(username=name))
+            clients[name] = client
+
+        cases = [
+            ("district admin: API top of scope", "bench-district", "/api/v1/places"),
+            ("district admin: district page (counts of 400k+ places)", "bench-district",
+             f"/places/{district.pk}/"),
+            ("district admin: API children of the district", "bench-district",
+             f"/api/v1/places?parent={district.pk}"),
+            ("district admin: search by name", "bench-district", "/places/?q=锦绣花园3栋"),
+            ("community worker: community page", "shequ", f"/places/{community.pk}/"),
+            ("community worker: audit log", "shequ", "/audit/"),
+            ("chief: building drawn as floors x units", "louzhang", f"/places/{building.pk}/"),
+            ("chief: API one dwelling", "louzhang", f"/api/v1/places/{dwelling.pk}"),
+            ("grid worker: grid page with map", "wangge", f"/places/grids/{grid.pk}/"),
+        ]
+        base_client = Client()
+        results = []
+        for label, who, url in cases:
+            client = clients[who]
+            assert client.get(url).status_code == 200, url  # warm up, and check it works
+            ours, base = [], []
+            for _ in range(options["repeat"]):
+                t0 = time.perf_counter()
+                base_client.get("/healthz")
+                base.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                client.get(url)
+                ours.append(time.perf_counter() - t0)
+            m, b = statistics.median(ours) * 1000, statistics.median(base) * 1000
+            results.append({"case": label, "url": url, "median_ms": round(m, 2),
+                            "baseline_ms": round(b, 2), "ratio": round(m / b, 1)})
+            self.stdout.write(f"{m:8.2f} ms  ×{m / b:6.1f} of /healthz ({b:.2f} ms)  {label}")
+        report = {"database": connection.vendor, "dwellings": dwellings,
+                  "places": Place.objects.count(), "results": results}
+        Path(options["out"]).parent.mkdir(parents=True, exist_ok=True)
+        Path(options["out"]).write_text(json.dumps(report, ensure_ascii=False, indent=2))
+        self.stdout.write(f"{connection.vendor}: {dwellings} dwellings; written to {options['out']}")
