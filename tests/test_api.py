@@ -107,3 +107,26 @@ def test_list_endpoint_query_count_does_not_grow(world, as_user, django_assert_m
         client.get(f"/api/v1/places?parent={world.a.unit.pk}")
     with django_assert_max_num_queries(9):
         client.get("/api/v1/grids")
+
+
+def test_grid_worker_lists_the_buildings_of_their_grid(world, as_user):
+    client = as_user(world.grid_worker)
+    grids = client.get("/api/v1/grids").json()["items"]
+    assert [g["id"] for g in grids] == [world.a.grid.pk]
+    buildings = client.get(f"/api/v1/places?grid={world.a.grid.pk}").json()["items"]
+    assert {b["id"] for b in buildings} == {world.a.building.pk, world.a.loose_building.pk}
+    assert client.get(f"/api/v1/places?grid={world.a.grid2.pk}").status_code == 404
+    assert client.get(f"/api/v1/places?grid={world.b.grid.pk}").status_code == 404
+
+
+def test_lane_chief_lists_the_buildings_of_their_lane(world, as_user):
+    client = as_user(world.lane_chief)
+    buildings = client.get(f"/api/v1/places?lane={world.a.lane.pk}").json()["items"]
+    assert {b["id"] for b in buildings} == {world.a.building.pk, world.a.loose_building.pk}
+    assert client.get(f"/api/v1/places?lane={world.a.lane2.pk}").status_code == 404
+
+
+def test_search_respects_the_kind_filter(world, as_user):
+    client = as_user(world.worker)
+    found = client.get("/api/v1/places?q=甲社区&kind=compound").json()["items"]
+    assert [p["id"] for p in found] == [world.a.compound.pk]

@@ -39,15 +39,29 @@ class GrantAdmin(SimpleHistoryAdmin):
     list_display = ["user", "role", "place", "grid", "lane", "created_at", "revoked_at"]
     list_filter = ["role"]
     raw_id_fields = ["user", "place", "grid", "lane"]
-    readonly_fields = ["granted_by", "created_at", "revoked_at"]
     actions = ["revoke"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A grant is never edited: revoke it and grant anew, so the history stays true.
+        if obj is not None:
+            return [
+                "user",
+                "role",
+                "place",
+                "grid",
+                "lane",
+                "granted_by",
+                "created_at",
+                "revoked_at",
+            ]
+        return ["granted_by", "created_at", "revoked_at"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # grants are revoked, never deleted
 
     def save_model(self, request: HttpRequest, obj: Grant, form: Any, change: bool) -> None:
         if change:
-            return  # a grant is not edited: revoke it and grant anew
+            return  # every field is read-only on an existing grant
         created = actions.grant_role(
             request.user, obj.user, obj.role, place=obj.place, grid=obj.grid, lane=obj.lane
         )
@@ -81,4 +95,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+        return False  # tokens are issued on "My account" or with `linli token create`
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoked (and audited) through the actions, never deleted

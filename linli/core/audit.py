@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from linli.core.context import current_request
 from linli.core.models import AuditEntry
@@ -35,3 +36,29 @@ def record(
     )
     entry.save()
     return entry
+
+
+# What each action is called on the audit page. Later modules add theirs.
+ACTION_LABELS: dict[str, Any] = {
+    "login": _("logged in"),
+    "login.failed": _("failed login"),
+    "login.locked": _("login refused: locked"),
+    "logout": _("logged out"),
+    "password.change": _("changed password"),
+    "token.create": _("created an API token"),
+    "token.revoke": _("revoked an API token"),
+    "grant.create": _("granted a role"),
+    "grant.revoke": _("revoked a role"),
+    "place.create": _("created a place"),
+    "place.update": _("changed a place"),
+    "building.assign": _("moved a building to a grid or lane"),
+    "grid.create": _("created a grid"),
+    "grid.update": _("changed a grid"),
+    "lane.create": _("created a street or lane"),
+    "lane.update": _("changed a street or lane"),
+    "demo.load": _("loaded the demo data"),
+}
+
+
+def action_label(action: str) -> Any:
+    return ACTION_LABELS.get(action, action)

@@ -71,6 +71,12 @@ class AuditEntry(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("the audit log is append-only")
 
+    @property
+    def action_label(self) -> Any:
+        from linli.core.audit import action_label
+
+        return action_label(self.action)
+
 
 class OutboxMessage(models.Model):
     """Work to do after a change commits: written in the same transaction as the change.

@@ -80,23 +80,91 @@ def create_place(
     raise AssertionError("unreachable")
 
 
-def rename_place(actor: Any, place: Place, *, name: str, code: str | None = None) -> Place:
+EDITABLE_PLACE_FIELDS = (
+    "name",
+    "code",
+    "address",
+    "floors",
+    "floor",
+    "floor_area",
+    "lon",
+    "lat",
+    "retired_at",
+)
+
+
+def update_place(actor: Any, place: Place, **changes: Any) -> Place:
+    """Change the plain facts of a place (not its position in the tree, grid or lane)."""
+    unknown = set(changes) - set(EDITABLE_PLACE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
     with transaction.atomic():
         place = Place.objects.select_for_update().get(pk=place.pk)
-        before = {"name": place.name, "code": place.code}
-        place.name = name.strip()
-        if code is not None:
-            place.code = code.strip()
+        before = {k: getattr(place, k) for k in changes}
+        for key, value in changes.items():
+            setattr(place, key, value.strip() if isinstance(value, str) else value)
+        after = {k: getattr(place, k) for k in changes}
+        changed = [k for k in changes if before[k] != after[k]]
+        if not changed:
+            return place  # nothing to do: a retried request changes nothing
         place.full_clean(exclude=["path"])
-        place.save(update_fields=["name", "code", "updated_at"])
+        place.save(update_fields=[*changed, "updated_at"])
         audit.record(
             actor,
             "place.update",
             place,
             place_path=place.path,
-            data={"before": before, "after": {"name": place.name, "code": place.code}},
+            data={
+                "before": {k: _plain(before[k]) for k in changed},
+                "after": {k: _plain(after[k]) for k in changed},
+            },
         )
         return place
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, int | float | str | bool) else str(value)
+
+
+def rename_place(actor: Any, place: Place, *, name: str, code: str | None = None) -> Place:
+    changes: dict[str, Any] = {"name": name}
+    if code is not None:
+        changes["code"] = code
+    return update_place(actor, place, **changes)
+
+
+def update_grid(actor: Any, grid: Grid, *, name: str, polygon: dict[str, Any] | None) -> Grid:
+    with transaction.atomic():
+        grid = Grid.objects.select_for_update().select_related("community").get(pk=grid.pk)
+        before = {"name": grid.name, "polygon": grid.polygon}
+        grid.name, grid.polygon = name.strip(), polygon
+        grid.full_clean()
+        grid.save(update_fields=["name", "polygon"])
+        audit.record(
+            actor,
+            "grid.update",
+            grid,
+            place_path=grid.community.path,
+            data={"before": before, "after": {"name": grid.name, "polygon": polygon}},
+        )
+        return grid
+
+
+def update_lane(actor: Any, lane: Lane, *, name: str, kind: str) -> Lane:
+    with transaction.atomic():
+        lane = Lane.objects.select_for_update().select_related("community").get(pk=lane.pk)
+        before = {"name": lane.name, "kind": lane.kind}
+        lane.name, lane.kind = name.strip(), kind
+        lane.full_clean()
+        lane.save(update_fields=["name", "kind"])
+        audit.record(
+            actor,
+            "lane.update",
+            lane,
+            place_path=lane.community.path,
+            data={"before": before, "after": {"name": lane.name, "kind": kind}},
+        )
+        return lane
 
 
 def create_grid(
@@ -177,4 +245,7 @@ __all__ = [
     "create_lane",
     "create_place",
     "rename_place",
+    "update_grid",
+    "update_lane",
+    "update_place",
 ]

@@ -1,3 +1,6 @@
+"""The operators' admin for the place tree. Every save goes through ``places.actions`` so that it
+is validated, keeps the paths right and is audited."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +10,7 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from linli.places import actions
-from linli.places.models import Grid, Lane, Place
+from linli.places.models import Grid, Lane, Place, PlaceKind
 
 
 @admin.register(Place)
@@ -18,38 +21,49 @@ class PlaceAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["parent", "grid", "lane"]
     readonly_fields = ["path"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["path"]
+        # A place does not move in the tree; its kind is what it is. Only buildings are put in
+        # grids and on lanes (their units and dwellings follow).
+        fixed = ["path", "kind", "parent"]
+        if obj.kind != PlaceKind.BUILDING:
+            fixed += ["grid", "lane"]
+        return fixed
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # places are retired (``retired_at``), never deleted
 
     def save_model(self, request: HttpRequest, obj: Place, form: Any, change: bool) -> None:
-        if change:
-            # Writes go through actions so that they are validated and audited.
-            actions.rename_place(request.user, obj, name=obj.name, code=obj.code)
-            Place.objects.filter(pk=obj.pk).update(
+        if not change:
+            created = actions.create_place(
+                request.user,
+                kind=obj.kind,
+                code=obj.code,
+                name=obj.name,
+                parent=obj.parent,
                 floors=obj.floors,
                 floor=obj.floor,
                 floor_area=obj.floor_area,
                 lon=obj.lon,
                 lat=obj.lat,
                 address=obj.address,
-                retired_at=obj.retired_at,
             )
+            obj.pk, obj.path = created.pk, created.path
+            if obj.kind == PlaceKind.BUILDING and (obj.grid_id or obj.lane_id):
+                actions.assign_buildings(request.user, [created], grid=obj.grid, lane=obj.lane)
             return
-        created = actions.create_place(
-            request.user,
-            kind=obj.kind,
-            code=obj.code,
-            name=obj.name,
-            parent=obj.parent,
-            floors=obj.floors,
-            floor=obj.floor,
-            floor_area=obj.floor_area,
-            lon=obj.lon,
-            lat=obj.lat,
-            address=obj.address,
-        )
-        obj.pk = created.pk
-        obj.path = created.path
+        changes = {f: getattr(obj, f) for f in actions.EDITABLE_PLACE_FIELDS}
+        actions.update_place(request.user, obj, **changes)
+        if obj.kind == PlaceKind.BUILDING and {"grid", "lane"} & set(form.changed_data):
+            actions.assign_buildings(
+                request.user,
+                [obj],
+                grid=obj.grid,
+                lane=obj.lane,
+                clear_grid=obj.grid is None,
+                clear_lane=obj.lane is None,
+            )
 
 
 @admin.register(Grid)
@@ -58,9 +72,43 @@ class GridAdmin(SimpleHistoryAdmin):
     search_fields = ["code", "name"]
     raw_id_fields = ["community"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["community", "code"] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Grid, form: Any, change: bool) -> None:
+        if change:
+            actions.update_grid(request.user, obj, name=obj.name, polygon=obj.polygon)
+            return
+        created = actions.create_grid(
+            request.user,
+            community=obj.community,
+            code=obj.code,
+            name=obj.name,
+            polygon=obj.polygon,
+        )
+        obj.pk = created.pk
+
 
 @admin.register(Lane)
 class LaneAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "kind", "community"]
     search_fields = ["code", "name"]
     raw_id_fields = ["community"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["community", "code"] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Lane, form: Any, change: bool) -> None:
+        if change:
+            actions.update_lane(request.user, obj, name=obj.name, kind=obj.kind)
+            return
+        created = actions.create_lane(
+            request.user, community=obj.community, kind=obj.kind, code=obj.code, name=obj.name
+        )
+        obj.pk = created.pk

@@ -61,6 +61,8 @@ class LaneOut(Schema):
 
 class PlaceFilter(Schema):
     parent: int | None = None
+    grid: int | None = None
+    lane: int | None = None
     kind: PlaceKind | None = None
     q: str | None = None
 
@@ -68,14 +70,22 @@ class PlaceFilter(Schema):
 @router.get(
     "/places",
     response={200: list[PlaceOut], 401: Error, 404: Error},
-    summary="Places in scope: the top of your scope, a parent's children, or a search",
+    summary="Places in scope: the top of your scope, a parent's children, the buildings of a "
+    "grid or lane, or a search",
 )
 @paginate(LimitOffsetPagination)
 def list_places(request: HttpRequest, filters: Query[PlaceFilter]) -> object:
     _require_scope(request)
     if filters.q:
-        return queries.search_places(request.user, filters.q, limit=200)
-    if filters.parent is not None:
+        found = queries.search_places(request.user, filters.q, limit=200)
+        return [p for p in found if not filters.kind or p.kind == filters.kind]
+    if filters.grid is not None:
+        grid = queries.access_grid(request.user, filters.grid)
+        qs = queries.places_for(request.user).filter(grid=grid, kind=PlaceKind.BUILDING)
+    elif filters.lane is not None:
+        lane = queries.access_lane(request.user, filters.lane)
+        qs = queries.places_for(request.user).filter(lane=lane, kind=PlaceKind.BUILDING)
+    elif filters.parent is not None:
         parent = queries.access_place(request.user, filters.parent)
         qs = queries.children_of(request.user, parent)
     else:

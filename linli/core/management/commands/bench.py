@@ -72,10 +72,16 @@ class Command(BaseCommand):
 
         cases = [
             ("district admin: API top of scope", "bench-district", "/api/v1/places"),
-            ("district admin: district page (counts of 400k+ places)", "bench-district",
-             f"/places/{district.pk}/"),
-            ("district admin: API children of the district", "bench-district",
-             f"/api/v1/places?parent={district.pk}"),
+            (
+                "district admin: district page (counts of 400k+ places)",
+                "bench-district",
+                f"/places/{district.pk}/",
+            ),
+            (
+                "district admin: API children of the district",
+                "bench-district",
+                f"/api/v1/places?parent={district.pk}",
+            ),
             ("district admin: search by name", "bench-district", "/places/?q=锦绣花园3栋"),
             ("community worker: community page", "shequ", f"/places/{community.pk}/"),
             ("community worker: audit log", "shequ", "/audit/"),
@@ -97,11 +103,24 @@ class Command(BaseCommand):
                 client.get(url)
                 ours.append(time.perf_counter() - t0)
             m, b = statistics.median(ours) * 1000, statistics.median(base) * 1000
-            results.append({"case": label, "url": url, "median_ms": round(m, 2),
-                            "baseline_ms": round(b, 2), "ratio": round(m / b, 1)})
+            results.append(
+                {
+                    "case": label,
+                    "url": url,
+                    "median_ms": round(m, 2),
+                    "baseline_ms": round(b, 2),
+                    "ratio": round(m / b, 1),
+                }
+            )
             self.stdout.write(f"{m:8.2f} ms  ×{m / b:6.1f} of /healthz ({b:.2f} ms)  {label}")
-        report = {"database": connection.vendor, "dwellings": dwellings,
-                  "places": Place.objects.count(), "results": results}
+        report = {
+            "database": connection.vendor,
+            "dwellings": dwellings,
+            "places": Place.objects.count(),
+            "results": results,
+        }
         Path(options["out"]).parent.mkdir(parents=True, exist_ok=True)
         Path(options["out"]).write_text(json.dumps(report, ensure_ascii=False, indent=2))
-        self.stdout.write(f"{connection.vendor}: {dwellings} dwellings; written to {options['out']}")
+        self.stdout.write(
+            f"{connection.vendor}: {dwellings} dwellings; written to {options['out']}"
+        )

@@ -1,0 +1,103 @@
+"""The operators' admin: saves go through the actions (validated, audited), nothing is deleted."""
+
+from __future__ import annotations
+
+import pytest
+
+from linli.accounts.models import Grant, User
+from linli.core.models import AuditEntry
+from linli.places.models import Place
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(world, client):
+    user = User.objects.create_superuser("operator", password="an operator pass phrase")
+    client.force_login(user)
+    return client
+
+
+def test_admin_creates_a_place_with_a_path_and_an_audit_record(world, operator):
+    response = operator.post(
+        "/admin/places/place/add/",
+        {
+            "kind": "building",
+            "code": "9",
+            "name": "新建9栋",
+            "parent": world.a.compound.pk,
+            "grid": world.a.grid2.pk,
+            "address": "",
+            "floors": "6",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    place = Place.objects.get(name="新建9栋")
+    assert (
+        place.path.startswith(world.a.compound.path)
+        and len(place.path) == len(world.a.compound.path) + 5
+    )
+    assert place.grid_id == world.a.grid2.pk
+    assert AuditEntry.objects.filter(
+        action="place.create", target_id=str(place.pk), actor_name="operator"
+    ).exists()
+
+
+def test_admin_refuses_a_place_under_the_wrong_parent(world, operator):
+    response = operator.post(
+        "/admin/places/place/add/",
+        {
+            "kind": "unit",
+            "code": "9",
+            "name": "错层",
+            "parent": world.a.compound.pk,
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert not Place.objects.filter(name="错层").exists()
+
+
+def test_admin_moves_a_building_to_another_grid_with_its_dwellings(world, operator):
+    b = world.a.building
+    response = operator.post(
+        f"/admin/places/place/{b.pk}/change/",
+        {
+            "code": b.code,
+            "name": "改名1栋",
+            "grid": world.a.grid2.pk,
+            "lane": world.a.lane.pk,
+            "floors": "3",
+            "address": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert set(b.descendants().values_list("grid_id", flat=True)) == {world.a.grid2.pk}
+    assert Place.objects.get(pk=b.pk).name == "改名1栋"
+    assert AuditEntry.objects.filter(action="place.update", target_id=str(b.pk)).exists()
+    assert AuditEntry.objects.filter(action="building.assign", target_id=str(b.pk)).exists()
+    assert Place.history.filter(id=b.pk).count() >= 2  # row history kept
+
+
+def test_admin_grants_through_the_action_and_cannot_delete(world, operator):
+    response = operator.post(
+        "/admin/accounts/grant/add/",
+        {"user": world.outsider.pk, "role": "chief", "place": world.b.building.pk},
+    )
+    assert response.status_code == 302
+    grant = Grant.objects.get(user=world.outsider)
+    assert grant.granted_by is not None and grant.granted_by.username == "operator"
+    assert operator.get(f"/admin/accounts/grant/{grant.pk}/delete/").status_code == 403
+    assert operator.get(f"/admin/places/place/{world.a.place.pk}/delete/").status_code == 403
+
+
+def test_admin_shows_the_audit_log_read_only(world, operator):
+    entry = AuditEntry.objects.first()
+    assert entry is not None
+    assert operator.get("/admin/core/auditentry/").status_code == 200
+    assert operator.get(f"/admin/core/auditentry/{entry.pk}/delete/").status_code == 403
+    assert operator.post(f"/admin/core/auditentry/{entry.pk}/change/", {}).status_code == 403
+
+
+def test_admin_is_closed_to_staff_without_admin_rights(world, as_user):
+    response = as_user(world.street_admin).get("/admin/places/place/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
