@@ -27,6 +27,7 @@ LANE_NAMES = ["榕树巷", "井泉巷", "书院街", "花市街", "竹丝巷", "
 BENCH_COMMUNITIES_PER_STREET = 50
 
 BATCH = 5000
+BUILD_FROM_SCRATCH = (PlaceKind.COMMUNITY, PlaceKind.COMPOUND, PlaceKind.BUILDING, PlaceKind.UNIT)
 
 
 @dataclass
@@ -59,11 +60,15 @@ def _square(lon: float, lat: float, size: float) -> dict[str, object]:
 def build_communities(plans: Iterable[CommunityPlan], rng: random.Random) -> list[Place]:
     """Create communities with compounds, buildings, units, dwellings, grids and lanes."""
     plans = list(plans)
+    # Positions handed out so far, per parent. Parents made in this build start empty; only the
+    # existing streets are looked up.
     next_child: dict[int, int] = {}
 
     def child_path(parent: Place) -> str:
         assert parent.pk is not None
         n = next_child.get(parent.pk)
+        if n is None and parent.kind in BUILD_FROM_SCRATCH:
+            n = 0
         if n is None:
             last = (
                 Place.objects.filter(parent=parent)

@@ -57,6 +57,7 @@ class Place(models.Model):
     parent = models.ForeignKey(
         "self",
         models.PROTECT,
+        db_index=False,  # covered by the (parent, path) index below
         null=True,
         blank=True,
         related_name="children",
@@ -116,6 +117,10 @@ class Place(models.Model):
             ),
         ]
         indexes = [
+            # Children of a place in order, and the last child's path when adding one. Without
+            # it PostgreSQL may walk the whole path index backwards looking for a parent's last
+            # child.
+            models.Index(fields=["parent", "path"], name="place_parent_path"),
             models.Index(fields=["grid", "kind"], name="place_grid_kind"),
             models.Index(fields=["lane", "kind"], name="place_lane_kind"),
             models.Index(fields=["kind", "path"], name="place_kind_path"),

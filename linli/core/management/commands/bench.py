@@ -49,6 +49,7 @@ class Command(BaseCommand):
         street = Place.objects.get(kind=PlaceKind.STREET, code=demo.STREET_CODE)
         district = Place.objects.get(kind=PlaceKind.DISTRICT, code=demo.DISTRICT_CODE)
         community = Place.objects.filter(parent=street).order_by("path").first()
+        assert community is not None
         building = (
             Place.objects.filter(kind=PlaceKind.BUILDING, path__startswith=community.path)
             .order_by("path")
