@@ -130,3 +130,11 @@ def test_search_respects_the_kind_filter(world, as_user):
     client = as_user(world.worker)
     found = client.get("/api/v1/places?q=甲社区&kind=compound").json()["items"]
     assert [p["id"] for p in found] == [world.a.compound.pk]
+
+
+def test_interactive_docs_are_served_from_our_own_origin(world, as_user):
+    response = as_user(world.worker).get("/api/v1/docs")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "cdn." not in body and "https://" not in body.split("</head>")[0]
+    assert "/static/ninja/swagger-ui-bundle.js" in body

@@ -81,10 +81,10 @@ def list_places(request: HttpRequest, filters: Query[PlaceFilter]) -> object:
         return [p for p in found if not filters.kind or p.kind == filters.kind]
     if filters.grid is not None:
         grid = queries.access_grid(request.user, filters.grid)
-        qs = queries.places_for(request.user).filter(grid=grid, kind=PlaceKind.BUILDING)
+        qs = queries.buildings_of(request.user, grid=grid)
     elif filters.lane is not None:
         lane = queries.access_lane(request.user, filters.lane)
-        qs = queries.places_for(request.user).filter(lane=lane, kind=PlaceKind.BUILDING)
+        qs = queries.buildings_of(request.user, lane=lane)
     elif filters.parent is not None:
         parent = queries.access_place(request.user, filters.parent)
         qs = queries.children_of(request.user, parent)

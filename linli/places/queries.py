@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -12,6 +12,8 @@ from linli.accounts.roles import Cap
 from linli.core.paths import SEGMENT
 from linli.core.scope import Scope, scope_for
 from linli.places.models import Grid, Lane, Place, PlaceKind
+
+T = TypeVar("T", Grid, Lane)
 
 
 def places_for(user: Any, capability: str = Cap.PLACES_VIEW) -> QuerySet[Place]:
@@ -32,10 +34,7 @@ def grids_for(user: Any, capability: str = Cap.PLACES_VIEW) -> QuerySet[Grid]:
 
 
 def access_grid(user: Any, grid_id: int, capability: str = Cap.PLACES_VIEW) -> Grid:
-    grid = grids_for(user, capability).select_related("community").filter(pk=grid_id).first()
-    if grid is None:
-        raise Http404
-    return grid
+    return _one_or_404(grids_for(user, capability).select_related("community"), grid_id)
 
 
 def lanes_for(user: Any, capability: str = Cap.PLACES_VIEW) -> QuerySet[Lane]:
@@ -44,14 +43,30 @@ def lanes_for(user: Any, capability: str = Cap.PLACES_VIEW) -> QuerySet[Lane]:
 
 
 def access_lane(user: Any, lane_id: int, capability: str = Cap.PLACES_VIEW) -> Lane:
-    lane = lanes_for(user, capability).select_related("community").filter(pk=lane_id).first()
-    if lane is None:
+    return _one_or_404(lanes_for(user, capability).select_related("community"), lane_id)
+
+
+def _one_or_404(queryset: QuerySet[T], pk: int) -> T:
+    found = queryset.filter(pk=pk).first()
+    if found is None:
         raise Http404
-    return lane
+    return found
 
 
 def _community_q(scope: Scope) -> Q:
     return scope.path_q("community__path")
+
+
+def buildings_of(
+    user: Any, *, grid: Grid | None = None, lane: Lane | None = None
+) -> QuerySet[Place]:
+    """The buildings of a grid or on a lane that the user may see."""
+    qs = places_for(user).filter(kind=PlaceKind.BUILDING)
+    if grid is not None:
+        qs = qs.filter(grid=grid)
+    if lane is not None:
+        qs = qs.filter(lane=lane)
+    return qs.order_by("path")
 
 
 def top_places(user: Any) -> list[Place]:

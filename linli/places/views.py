@@ -52,11 +52,7 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
 @require_GET
 def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
     grid = queries.access_grid(request.user, grid_id)
-    buildings = list(
-        Place.objects.filter(grid=grid, kind=PlaceKind.BUILDING)
-        .filter(scope_for(request.user, Cap.PLACES_VIEW).q())
-        .order_by("path")
-    )
+    buildings = list(queries.buildings_of(request.user, grid=grid))
     workers = grid.grants.filter(revoked_at__isnull=True, role="grid_worker").select_related("user")
     return render(
         request,
@@ -74,11 +70,7 @@ def grid_detail(request: HttpRequest, grid_id: int) -> HttpResponse:
 @require_GET
 def lane_detail(request: HttpRequest, lane_id: int) -> HttpResponse:
     lane = queries.access_lane(request.user, lane_id)
-    buildings = list(
-        Place.objects.filter(lane=lane, kind=PlaceKind.BUILDING)
-        .filter(scope_for(request.user, Cap.PLACES_VIEW).q())
-        .order_by("path")
-    )
+    buildings = list(queries.buildings_of(request.user, lane=lane))
     chiefs = lane.grants.filter(revoked_at__isnull=True, role="chief").select_related("user")
     return render(
         request,
