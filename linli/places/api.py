@@ -77,8 +77,7 @@ class PlaceFilter(Schema):
 def list_places(request: HttpRequest, filters: Query[PlaceFilter]) -> object:
     _require_scope(request)
     if filters.q:
-        found = queries.search_places(request.user, filters.q, limit=200)
-        return [p for p in found if not filters.kind or p.kind == filters.kind]
+        return queries.search_places(request.user, filters.q, limit=200, kind=filters.kind)
     if filters.grid is not None:
         grid = queries.access_grid(request.user, filters.grid)
         qs = queries.buildings_of(request.user, grid=grid)

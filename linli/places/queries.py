@@ -140,13 +140,16 @@ def building_layout(building: Place) -> BuildingLayout:
     return BuildingLayout(units=units, rows=[(f, by_floor[f]) for f in floors], loose=loose)
 
 
-def search_places(user: Any, text: str, limit: int = 30) -> list[Place]:
+def search_places(user: Any, text: str, limit: int = 30, kind: str | None = None) -> list[Place]:
+    """Places in scope by name, code or address. Dwellings are found through their building
+    (a search for "101" would otherwise match every first-floor flat of the district)."""
     text = text.strip()
     if not text:
         return []
+    kinds = [kind] if kind else [k for k in PlaceKind.values if k != PlaceKind.DWELLING]
     return list(
         places_for(user)
         .filter(Q(name__icontains=text) | Q(code=text) | Q(address__icontains=text))
-        .filter(kind__in=[k for k in PlaceKind.values if k != PlaceKind.DWELLING])
+        .filter(kind__in=kinds)
         .order_by("path")[:limit]
     )
