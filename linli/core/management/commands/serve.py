@@ -5,6 +5,7 @@ Ctrl-C (or SIGTERM) stops both; if either dies, the other is stopped too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -47,9 +48,16 @@ class Command(BaseCommand):
             os.environ,
             DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "linli.settings"),
         )
-        children = [subprocess.Popen(web_cmd, env=env)]  # noqa: S603 - our own fixed command
+
+        # Each child runs in a session of its own, so that this command alone decides when they
+        # stop: Ctrl-C reaches only us, and we stop each child's whole process group (granian's
+        # worker processes included), never leaving one behind.
+        def spawn(cmd: list[str]) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(cmd, env=env, start_new_session=True)  # noqa: S603
+
+        children = [spawn(web_cmd)]
         if not options["no_worker"]:
-            children.append(subprocess.Popen([sys.executable, "-m", "linli", "worker"], env=env))
+            children.append(spawn([sys.executable, "-m", "linli", "worker"]))
         self.stdout.write(
             f"Linli is at http://{options['host']}:{options['port']}/  (Ctrl-C stops it)"
         )
@@ -61,17 +69,21 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGHUP, _stop)
         try:
             while not stopping and all(c.poll() is None for c in children):
                 time.sleep(0.3)
         finally:
             for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
+                _signal_group(child, signal.SIGTERM)
             deadline = time.monotonic() + 10
             for child in children:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.kill()
+                _signal_group(child, signal.SIGKILL)  # whatever of the group is still there
         self.stdout.write("Linli stopped.")
+
+
+def _signal_group(child: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, sig)
