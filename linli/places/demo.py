@@ -153,7 +153,7 @@ def build_communities(plans: Iterable[CommunityPlan], rng: random.Random) -> lis
                         floors=rng.randint(6, 18),
                         grid=cgrids[ci % 4],
                         lane=clanes[(ci + b) % 3],
-                        lon=round(lon0 + (ci % 2) * 0.005 + 0.001 * (b + 1), 6),
+                        lon=round(lon0 + (ci % 2) * 0.005 + 0.0008 * (b + 1) + 0.0005, 6),
                         lat=round(lat0 + (ci // 2) * 0.005 + 0.002, 6),
                         address=f"{clanes[(ci + b) % 3].name}{10 + ci * 10 + b}号",
                     )

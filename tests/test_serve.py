@@ -1,0 +1,92 @@
+"""``linli serve``: one command runs the web server and the worker; Ctrl-C stops every process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def descendants(pid: int) -> set[int]:
+    out = subprocess.run(
+        ["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True, check=True
+    ).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        child, parent = (int(x) for x in line.split())
+        children.setdefault(parent, []).append(child)
+    found, stack = set(), [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purpose.
+    state = subprocess.run(
+        ["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True
+    ).stdout.strip()
+    return bool(state) and not state.startswith("Z")
+
+
+def test_serve_answers_then_ctrl_c_stops_web_server_and_worker(tmp_path):
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="linli.settings",
+        LINLI_VAR_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        WEB_WORKERS="2",
+    )
+    linli = [sys.executable, "-m", "linli"]
+    subprocess.run([*linli, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    port = free_port()
+    serve = subprocess.Popen(
+        [*linli, "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert serve.poll() is None, serve.stdout.read() if serve.stdout else ""
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.3)
+        processes = descendants(serve.pid)
+        assert len(processes) >= 3  # granian, its workers, and the background worker
+        # What Ctrl-C in a terminal does: SIGINT to the whole foreground process group.
+        os.killpg(serve.pid, signal.SIGINT)
+        serve.wait(timeout=30)
+        time.sleep(0.5)
+        assert [pid for pid in processes if alive(pid)] == []
+        assert serve.stdout is not None and "Linli stopped." in serve.stdout.read()
+    finally:
+        if serve.poll() is None:
+            serve.kill()
