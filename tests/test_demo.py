@@ -60,18 +60,42 @@ def test_demo_prints_every_login_and_each_can_log_in(demo):
 def test_each_demo_role_sees_its_scope(demo):
     street = Place.objects.get(kind=PlaceKind.STREET, code="440199001000")
     community1, community2 = Place.objects.filter(parent=street).order_by("path")[:2]
-    expectations = {
-        "jiedao": (street, True),
-        "shequ": (community1, True),
-        "shequ2": (community2, True),
-        "wangge": (community1, False),
-        "outsider": (community1, False),
+    compound1 = (
+        Place.objects.filter(parent=community1, kind=PlaceKind.COMPOUND).order_by("path").first()
+    )
+    assert compound1 is not None
+    building1 = Place.objects.filter(parent=compound1).order_by("path").first()
+    other_compound = (
+        Place.objects.filter(parent=community1, kind=PlaceKind.COMPOUND).order_by("-path").first()
+    )
+    sees: dict[str, list[Place | None]] = {
+        "jiedao": [street, community1, community2],
+        "shequ": [community1, building1],
+        "shequ2": [community2],
+        "wangge": [building1],
+        "louzhang": [building1],
+        "dangyuan": [community1],
+        "zhiyuan": [community1],
+        "gongjian": [community1],
+        "wuye": [compound1, building1],
     }
-    for username, (place, sees) in expectations.items():
-        client = Client()
-        client.force_login(User.objects.get(username=username))
-        status = client.get(f"/places/{place.pk}/").status_code
-        assert status == (200 if sees else 404), username
+    refused: dict[str, list[Place | None]] = {
+        "shequ": [street, community2],
+        "shequ2": [community1, building1],
+        "wangge": [community1, community2],
+        "louzhang": [compound1, community1],
+        "dangyuan": [community2],
+        "wuye": [community1, other_compound],
+        "outsider": [street, community1, building1],
+    }
+    for expected, table in ((200, sees), (404, refused)):
+        for username, places in table.items():
+            client = Client()
+            client.force_login(User.objects.get(username=username))
+            for place in places:
+                assert place is not None
+                status = client.get(f"/places/{place.pk}/").status_code
+                assert status == expected, (username, place.name, status)
     client = Client()
     client.force_login(User.objects.get(username="shequ2"))
     assert client.get(f"/places/{community1.pk}/").status_code == 404
