@@ -101,3 +101,35 @@ def test_admin_shows_the_audit_log_read_only(world, operator):
 def test_admin_is_closed_to_staff_without_admin_rights(world, as_user):
     response = as_user(world.street_admin).get("/admin/places/place/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_admin_changes_a_grid_and_a_lane_through_the_actions(world, operator, as_user):
+    response = operator.post(
+        f"/admin/places/grid/{world.a.grid.pk}/change/",
+        {"name": "甲社区东片网格", "polygon": "null"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    response = operator.post(
+        f"/admin/places/lane/{world.a.lane.pk}/change/", {"name": "甲社区新巷", "kind": "street"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    world.a.grid.refresh_from_db()
+    world.a.lane.refresh_from_db()
+    assert (world.a.grid.name, world.a.grid.polygon) == ("甲社区东片网格", None)
+    assert (world.a.lane.name, world.a.lane.kind) == ("甲社区新巷", "street")
+    entry = AuditEntry.objects.get(action="grid.update")
+    assert entry.data["before"]["name"] == "甲社区一网格" and entry.place_path == world.a.place.path
+    assert (
+        "甲社区东片网格" in as_user(world.worker).get("/audit/?action=grid.update").content.decode()
+    )
+    assert "甲社区东片网格" not in as_user(world.neighbour).get("/audit/").content.decode()
+
+
+def test_admin_refuses_a_bad_polygon(world, operator):
+    response = operator.post(
+        f"/admin/places/grid/{world.a.grid.pk}/change/",
+        {"name": "x", "polygon": '{"type": "Point", "coordinates": [1, 2]}'},
+    )
+    assert response.status_code == 200
+    world.a.grid.refresh_from_db()
+    assert world.a.grid.name == "甲社区一网格"

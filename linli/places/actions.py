@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from linli.core import audit
 from linli.core.paths import SEGMENT, segment
 from linli.places.models import BUILDING_LEVEL, Grid, Lane, LaneKind, Place, PlaceKind
+
+G = TypeVar("G", Grid, Lane)
 
 
 def _next_path(parent: Place | None) -> str:
@@ -134,37 +136,30 @@ def rename_place(actor: Any, place: Place, *, name: str, code: str | None = None
 
 
 def update_grid(actor: Any, grid: Grid, *, name: str, polygon: dict[str, Any] | None) -> Grid:
-    with transaction.atomic():
-        grid = Grid.objects.select_for_update().select_related("community").get(pk=grid.pk)
-        before = {"name": grid.name, "polygon": grid.polygon}
-        grid.name, grid.polygon = name.strip(), polygon
-        grid.full_clean()
-        grid.save(update_fields=["name", "polygon"])
-        audit.record(
-            actor,
-            "grid.update",
-            grid,
-            place_path=grid.community.path,
-            data={"before": before, "after": {"name": grid.name, "polygon": polygon}},
-        )
-        return grid
+    return _update_part(actor, grid, "grid.update", name=name.strip(), polygon=polygon)
 
 
 def update_lane(actor: Any, lane: Lane, *, name: str, kind: str) -> Lane:
+    return _update_part(actor, lane, "lane.update", name=name.strip(), kind=kind)
+
+
+def _update_part(actor: Any, obj: G, action: str, **changes: Any) -> G:
+    """Change a grid or lane of a community: locked, validated, audited in the community."""
     with transaction.atomic():
-        lane = Lane.objects.select_for_update().select_related("community").get(pk=lane.pk)
-        before = {"name": lane.name, "kind": lane.kind}
-        lane.name, lane.kind = name.strip(), kind
-        lane.full_clean()
-        lane.save(update_fields=["name", "kind"])
+        obj = type(obj).objects.select_for_update().select_related("community").get(pk=obj.pk)
+        before = {k: getattr(obj, k) for k in changes}
+        for key, value in changes.items():
+            setattr(obj, key, value)
+        obj.full_clean()
+        obj.save(update_fields=list(changes))
         audit.record(
             actor,
-            "lane.update",
-            lane,
-            place_path=lane.community.path,
-            data={"before": before, "after": {"name": lane.name, "kind": kind}},
+            action,
+            obj,
+            place_path=obj.community.path,
+            data={"before": before, "after": changes},
         )
-        return lane
+        return obj
 
 
 def create_grid(
