@@ -123,7 +123,7 @@ def test_capability_limits_scope(world):
     assert scope_for(world.chief, Cap.AUDIT_VIEW).is_empty
     assert not scope_for(world.worker, Cap.AUDIT_VIEW).is_empty
     with pytest.raises(Http404):
-        access_place(world.chief, world.a.building.pk, Cap.PLACES_EDIT)
+        access_place(world.chief, world.a.building.pk, Cap.AUDIT_VIEW)
 
 
 def test_inactive_user_has_no_scope(world):

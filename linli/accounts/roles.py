@@ -45,18 +45,12 @@ class Cap:
     """Capabilities. Each is a string so that later modules can add their own."""
 
     PLACES_VIEW = "places.view"
-    PLACES_EDIT = "places.edit"
     AUDIT_VIEW = "audit.view"
-    GRANTS_MANAGE = "grants.manage"
 
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.STREET_ADMIN: frozenset(
-        {Cap.PLACES_VIEW, Cap.PLACES_EDIT, Cap.AUDIT_VIEW, Cap.GRANTS_MANAGE}
-    ),
-    Role.COMMUNITY_WORKER: frozenset(
-        {Cap.PLACES_VIEW, Cap.PLACES_EDIT, Cap.AUDIT_VIEW, Cap.GRANTS_MANAGE}
-    ),
+    Role.STREET_ADMIN: frozenset({Cap.PLACES_VIEW, Cap.AUDIT_VIEW}),
+    Role.COMMUNITY_WORKER: frozenset({Cap.PLACES_VIEW, Cap.AUDIT_VIEW}),
     Role.GRID_WORKER: frozenset({Cap.PLACES_VIEW}),
     Role.CHIEF: frozenset({Cap.PLACES_VIEW}),
     Role.PARTY_MEMBER: frozenset({Cap.PLACES_VIEW}),
