@@ -1,0 +1,148 @@
+"""Personal identifiers at rest: AES-GCM encryption with rotating keys, and HMAC blind indexes.
+
+An encrypted value is stored as ``<key id>$<base64(nonce ‖ ciphertext ‖ tag)>``. The key id names the
+key that wrote it, so keys can be rotated: new writes use the current key, old values stay readable
+while their key is still configured, and ``linli rotate-keys`` re-encrypts them with the current one.
+
+Ciphertext differs on every write, so it cannot be searched or made unique. Beside each encrypted
+column sits a *blind index*: an HMAC of the normalized value under a separate index key. Equal values
+give equal indexes, so an exact search or a uniqueness constraint works on the index without the
+database ever holding the value. The index key is not rotated (every index would have to be
+recomputed at once); keep it as carefully as the data keys.
+
+Keys come from the environment:
+
+- ``LINLI_FIELD_KEYS``: comma-separated ``id:base64key`` pairs, current key first, each 32 bytes
+  (``python3 -c "import os,base64;print('k1:'+base64.b64encode(os.urandom(32)).decode())"``).
+- ``LINLI_INDEX_KEY``: base64 of 32 bytes.
+
+When unset (a local run), both are generated once into ``var/keys.json`` (mode 600) and reused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+
+NONCE = 12
+SEPARATOR = "$"
+
+
+class DecryptionError(Exception):
+    """A stored value could not be decrypted: its key is gone or the data was altered."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    keys: dict[str, bytes]
+    current: str
+    index_key: bytes
+
+    def encrypt(self, plaintext: str) -> str:
+        nonce = os.urandom(NONCE)
+        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plaintext.encode(), None)
+        return f"{self.current}{SEPARATOR}{base64.b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, token: str) -> str:
+        key_id, _, body = token.partition(SEPARATOR)
+        key = self.keys.get(key_id)
+        if key is None or not body:
+            raise DecryptionError(f"no key {key_id!r} for a stored value")
+        raw = base64.b64decode(body)
+        try:
+            return AESGCM(key).decrypt(raw[:NONCE], raw[NONCE:], None).decode()
+        except Exception as exc:  # cryptography raises InvalidTag
+            raise DecryptionError("a stored value failed its integrity check") from exc
+
+    def key_id_of(self, token: str) -> str:
+        return token.partition(SEPARATOR)[0]
+
+    def blind_index(self, value: str, purpose: str) -> str:
+        """The HMAC of ``value`` for one purpose (``"citizen_id"``, ``"phone"``…): 128 bits, hex."""
+        mac = hmac.new(self.index_key, f"{purpose}\0{value}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:32]
+
+
+def _decode_key(text: str, name: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid base64") from exc
+    if len(key) != 32:
+        raise ImproperlyConfigured(f"{name} must be 32 bytes, got {len(key)}")
+    return key
+
+
+def _local_keys(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "field_keys": [["k1", base64.b64encode(os.urandom(32)).decode()]],
+            "index_key": base64.b64encode(os.urandom(32)).decode(),
+        }
+        path.write_text(json.dumps(data, indent=1))
+        path.chmod(0o600)
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
+
+
+def load_keyring(field_keys: str | None, index_key: str | None, local_path: Path) -> Keyring:
+    if not field_keys or not index_key:
+        local = _local_keys(local_path)
+        pairs = [f"{k}:{v}" for k, v in local["field_keys"]]
+        field_keys = field_keys or ",".join(pairs)
+        index_key = index_key or local["index_key"]
+    keys: dict[str, bytes] = {}
+    order: list[str] = []
+    for item in field_keys.split(","):
+        key_id, sep, text = item.strip().partition(":")
+        if not sep or not key_id or SEPARATOR in key_id:
+            raise ImproperlyConfigured("LINLI_FIELD_KEYS holds id:base64key pairs")
+        keys[key_id] = _decode_key(text, f"field key {key_id}")
+        order.append(key_id)
+    return Keyring(keys, order[0], _decode_key(index_key, "LINLI_INDEX_KEY"))
+
+
+@lru_cache(maxsize=1)
+def keyring() -> Keyring:
+    return load_keyring(
+        os.environ.get("LINLI_FIELD_KEYS"),
+        os.environ.get("LINLI_INDEX_KEY"),
+        Path(settings.VAR_DIR) / "keys.json",
+    )
+
+
+class EncryptedTextField(models.TextField):
+    """A text column stored encrypted. Search it through its blind index, never directly."""
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+        if value is None or value == "":
+            return value
+        return keyring().decrypt(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return keyring().encrypt(str(value))
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        # An equality test against ciphertext can never match: refuse it loudly rather than
+        # return nothing quietly.
+        if lookup_name not in {"isnull"}:
+            raise TypeError(
+                f"{self.name} is encrypted: look it up by its blind index, not with {lookup_name}"
+            )
+        return super().get_lookup(lookup_name)
