@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "linli.core",
     "linli.accounts",
     "linli.places",
+    "linli.people",
 ]
 
 MIDDLEWARE = [

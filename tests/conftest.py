@@ -173,3 +173,55 @@ def client_for(user: User | None) -> Client:
 @pytest.fixture
 def as_user():
     return client_for
+
+
+# --- the roster ------------------------------------------------------------------------------------
+
+ID_A = "11010519491231002X"  # an 80-year-old woman, in community a
+ID_B = "440106199003071234"  # placeholder, fixed below to a valid check digit
+
+
+def valid_id(body17: str) -> str:
+    from stdnum.cn import ric
+
+    return body17 + ric.calc_check_digit(body17 + "0")
+
+
+@dataclass
+class Roster:
+    grandma: object  # in world.a.dwelling, head, aged 60+, living alone (tag), hardship (sensitive)
+    son: object  # tenant in world.a.dwelling
+    neighbour_b: object  # in world.b.dwelling
+
+
+@pytest.fixture
+def roster(world) -> Roster:
+    from linli.people import actions as people
+
+    grandma = people.create_resident(
+        None,
+        {
+            "name": "单桂芳",
+            "id_number": ID_A,
+            "phone": "13812345678",
+            "residence_type": "registered",
+        },
+        home=world.a.dwelling,
+        relation="owner",
+        is_head=True,
+    )
+    people.set_tags(None, grandma, ["living_alone", "hardship"], sensitive_allowed=True)
+    son = people.create_resident(
+        None,
+        {"name": "曾志明", "id_number": valid_id("44010619900307123"), "phone": "139 0000 1111"},
+        home=world.a.dwelling,
+        relation="tenant",
+    )
+    other = people.create_resident(
+        None,
+        {"name": "王小红", "id_number": valid_id("44010620100101002")},
+        home=world.b.dwelling,
+        relation="family",
+        is_head=True,
+    )
+    return Roster(grandma, son, other)

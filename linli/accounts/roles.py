@@ -46,13 +46,33 @@ class Cap:
 
     PLACES_VIEW = "places.view"
     AUDIT_VIEW = "audit.view"
+    # The roster. Every read is masked unless revealed; see docs/privacy.md for the matrix.
+    PEOPLE_VIEW = "people.view"
+    PEOPLE_SENSITIVE = "people.sensitive"  # see sensitive care tags (health, hardship)
+    PEOPLE_REVEAL = "people.reveal"  # unmask one ID or phone number, with a reason, audited
+    PEOPLE_EDIT = "people.edit"
+    PEOPLE_IMPORT = "people.import"
+    PEOPLE_EXPORT_UNMASKED = "people.export_unmasked"
 
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.STREET_ADMIN: frozenset({Cap.PLACES_VIEW, Cap.AUDIT_VIEW}),
-    Role.COMMUNITY_WORKER: frozenset({Cap.PLACES_VIEW, Cap.AUDIT_VIEW}),
-    Role.GRID_WORKER: frozenset({Cap.PLACES_VIEW}),
-    Role.CHIEF: frozenset({Cap.PLACES_VIEW}),
+    Role.STREET_ADMIN: frozenset({Cap.PLACES_VIEW, Cap.AUDIT_VIEW, Cap.PEOPLE_VIEW}),
+    Role.COMMUNITY_WORKER: frozenset(
+        {
+            Cap.PLACES_VIEW,
+            Cap.AUDIT_VIEW,
+            Cap.PEOPLE_VIEW,
+            Cap.PEOPLE_SENSITIVE,
+            Cap.PEOPLE_REVEAL,
+            Cap.PEOPLE_EDIT,
+            Cap.PEOPLE_IMPORT,
+            Cap.PEOPLE_EXPORT_UNMASKED,
+        }
+    ),
+    Role.GRID_WORKER: frozenset(
+        {Cap.PLACES_VIEW, Cap.PEOPLE_VIEW, Cap.PEOPLE_SENSITIVE, Cap.PEOPLE_REVEAL, Cap.PEOPLE_EDIT}
+    ),
+    Role.CHIEF: frozenset({Cap.PLACES_VIEW, Cap.PEOPLE_VIEW}),
     Role.PARTY_MEMBER: frozenset({Cap.PLACES_VIEW}),
     Role.VOLUNTEER: frozenset({Cap.PLACES_VIEW}),
     Role.PARTNER_CONTACT: frozenset({Cap.PLACES_VIEW}),

@@ -1,0 +1,144 @@
+"""Every read of the roster, scoped by the resident's home dwelling."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from linli.accounts.roles import Cap
+from linli.core.identifiers import normalize_text
+from linli.core.scope import scope_for
+from linli.people.actions import blind
+from linli.people.models import CareTag, Membership, Resident, ResidentTag, Status
+from linli.places.models import Place, PlaceKind
+
+
+def residents_for(user: Any, capability: str = Cap.PEOPLE_VIEW) -> QuerySet[Resident]:
+    return Resident.objects.filter(scope_for(user, capability).q("home__"))
+
+
+def access_resident(user: Any, resident_id: int, capability: str = Cap.PEOPLE_VIEW) -> Resident:
+    resident = residents_for(user, capability).select_related("home").filter(pk=resident_id).first()
+    if resident is None:
+        raise Http404
+    return resident
+
+
+def sees_sensitive(user: Any, resident: Resident) -> bool:
+    return resident.home is not None and scope_for(user, Cap.PEOPLE_SENSITIVE).contains(
+        resident.home
+    )
+
+
+def may_reveal(user: Any, resident: Resident) -> bool:
+    return resident.home is not None and scope_for(user, Cap.PEOPLE_REVEAL).contains(resident.home)
+
+
+def visible_tags(user: Any, resident: Resident) -> list[CareTag]:
+    tags = [rt.tag for rt in ResidentTag.objects.filter(resident=resident).select_related("tag")]
+    if not sees_sensitive(user, resident):
+        tags = [t for t in tags if not t.sensitive]
+    return sorted(tags, key=lambda t: (t.order, t.code))
+
+
+def years_ago(years: int, today: datetime.date | None = None) -> datetime.date:
+    today = today or timezone.localdate()
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def households(user: Any, building: Place) -> dict[int, list[Membership]]:
+    """The active members of each dwelling of a building, heads first: one query."""
+    if scope_for(user, Cap.PEOPLE_VIEW).is_empty:
+        return {}
+    rows = (
+        Membership.objects.filter(
+            dwelling__path__gte=building.path,
+            dwelling__path__lt=building.path_end,
+            until__isnull=True,
+        )
+        .filter(scope_for(user, Cap.PEOPLE_VIEW).q("dwelling__"))
+        .select_related("resident")
+        .order_by("dwelling_id", "-is_head", "resident__birth_date")
+    )
+    out: dict[int, list[Membership]] = defaultdict(list)
+    for membership in rows:
+        out[membership.dwelling_id].append(membership)
+    return dict(out)
+
+
+def care_list(user: Any, place: Place, tag: str | None = None) -> QuerySet[Resident]:
+    """People needing care under a place: anyone aged 60+ or with a care tag the user may see,
+    living there now."""
+    sensitive = scope_for(user, Cap.PEOPLE_SENSITIVE).contains(place)
+    tagged = ResidentTag.objects.all()
+    if not sensitive:
+        tagged = tagged.filter(tag__sensitive=False)
+    base = residents_for(user).filter(
+        status=Status.ACTIVE, home__path__gte=place.path, home__path__lt=place.path_end
+    )
+    if tag == "aged_60":
+        qs = base.filter(birth_date__lte=years_ago(60))
+    elif tag:
+        qs = base.filter(pk__in=tagged.filter(tag__code=tag).values("resident_id"))
+    else:
+        qs = base.filter(Q(birth_date__lte=years_ago(60)) | Q(pk__in=tagged.values("resident_id")))
+    return (
+        qs.select_related("home")
+        .prefetch_related(
+            Prefetch("tags", queryset=tagged.select_related("tag"), to_attr="shown_tags")
+        )
+        .order_by("home__path", "name")
+    )
+
+
+def search(user: Any, text: str, *, limit: int = 50) -> list[Resident]:
+    """By name or pinyin (full or initials, any reading of the surname), or exactly by mobile or
+    ID number through their blind indexes."""
+    text = text.strip()
+    if not text:
+        return []
+    qs = residents_for(user).select_related("home")
+    compact = normalize_text(text)
+    numeric = compact.lstrip("+")
+    if len(numeric) >= 11 and numeric[:-1].isdigit():
+        from django.core.exceptions import ValidationError
+
+        from linli.core.identifiers import parse_citizen_id, parse_mobile
+
+        keys = []
+        with contextlib.suppress(ValidationError):
+            keys.append(("phone_index", blind(parse_mobile(compact), "phone")))
+        with contextlib.suppress(ValidationError):
+            keys.append(("id_index", blind(parse_citizen_id(compact).number, "id:citizen_id")))
+        if not keys:
+            return []
+        match = Q()
+        for field, value in keys:
+            match |= Q(**{field: value})
+        return list(qs.filter(match)[:limit])
+    if text.isascii():
+        key = text.lower().replace(" ", "")
+        return list(
+            qs.filter(Q(name_initials__contains=key) | Q(name_pinyin__contains=key)).order_by(
+                "name"
+            )[:limit]
+        )
+    return list(qs.filter(name__contains=text).order_by("name")[:limit])
+
+
+def building_of(place: Place) -> Place | None:
+    if place.kind == PlaceKind.BUILDING:
+        return place
+    for ancestor in reversed(place.ancestors()):
+        if ancestor.kind == PlaceKind.BUILDING:
+            return ancestor
+    return None
