@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("linli.core.urls")),
     path("accounts/", include("linli.accounts.urls")),
     path("places/", include("linli.places.urls")),
+    path("people/", include("linli.people.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -17,6 +17,13 @@ from linli.accounts.actions import issue_token
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def w(world, roster):
+    """The world with its roster, for routes about residents."""
+    world.__dict__["roster"] = roster
+    return world
+
+
 @dataclass(frozen=True)
 class Route:
     name: str  # url name (namespace:name) or api path template
@@ -25,6 +32,17 @@ class Route:
     # "public": no login; "list": 404 for the outsider, the neighbour's own data for the neighbour
     api: bool = False
     owner: str = "worker"
+    allowed: tuple[str, ...] = ()  # who gets 200; by default the owner, the worker, the street
+    method: str = "get"
+    data: dict | None = None
+
+    def who_may(self) -> tuple[str, ...]:
+        return self.allowed or (self.owner, "worker", "street_admin")
+
+    def call(self, client, w):
+        if self.method == "post":
+            return client.post(self.url(w), self.data or {})
+        return client.get(self.url(w))
 
 
 ROUTES = [
@@ -41,6 +59,35 @@ ROUTES = [
     Route("accounts:password", lambda w: "/accounts/me/password/", "own"),
     Route("accounts:revoke_token", lambda w: "/accounts/me/tokens/{token}/revoke/", "token"),
     Route("set_language", lambda w: "/i18n/setlang/", "public"),
+    Route("people:search", lambda w: "/people/", "list"),
+    Route("people:detail", lambda w: f"/people/{w.roster.grandma.pk}/", "scoped", owner="chief"),
+    Route(
+        "people:reveal",
+        lambda w: f"/people/{w.roster.grandma.pk}/reveal/phone/",
+        "scoped",
+        allowed=("worker", "grid_worker"),
+        method="post",
+        data={"reason": "联系家属"},
+    ),
+    Route(
+        "people:edit",
+        lambda w: f"/people/{w.roster.son.pk}/edit/",
+        "scoped",
+        allowed=("worker", "grid_worker"),
+    ),
+    Route(
+        "people:leave",
+        lambda w: f"/people/{w.roster.son.pk}/leave/",
+        "scoped",
+        allowed=("worker", "grid_worker"),
+    ),
+    Route(
+        "people:new",
+        lambda w: f"/people/new/{w.a.dwelling.pk}/",
+        "scoped",
+        allowed=("worker", "grid_worker"),
+    ),
+    Route("people:care", lambda w: f"/people/care/{w.a.building.pk}/", "scoped", owner="chief"),
     Route("/me", lambda w: "/api/v1/me", "own", api=True),
     Route("/me/grants", lambda w: "/api/v1/me/grants", "own", api=True),
     Route("/places", lambda w: "/api/v1/places", "list", api=True),
@@ -100,21 +147,29 @@ def test_every_route_is_listed():
 @pytest.mark.parametrize(
     "route", [r for r in ROUTES if r.kind in ("scoped", "list")], ids=lambda r: r.name
 )
-def test_outsider_gets_404(world, as_user, route):
-    response = as_user(world.outsider).get(route.url(world))
-    assert response.status_code == 404
+def test_outsider_gets_404(w, as_user, route):
+    assert route.call(as_user(w.outsider), w).status_code == 404
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.kind == "scoped"], ids=lambda r: r.name)
-def test_neighbouring_community_gets_404(world, as_user, route):
-    assert as_user(world.neighbour).get(route.url(world)).status_code == 404
+def test_neighbouring_community_gets_404(w, as_user, route):
+    assert route.call(as_user(w.neighbour), w).status_code == 404
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.kind == "scoped"], ids=lambda r: r.name)
-def test_the_right_people_get_200(world, as_user, route):
-    for name in (route.owner, "worker", "street_admin"):
-        response = as_user(world.users[name]).get(route.url(world))
+def test_the_right_people_get_200(w, as_user, route):
+    for name in route.who_may():
+        response = route.call(as_user(w.users[name]), w)
         assert response.status_code == 200, (name, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.kind == "scoped" and r.allowed], ids=lambda r: r.name
+)
+def test_roles_without_the_capability_get_404(w, as_user, route):
+    for name in ("chief", "street_admin", "volunteer", "property"):
+        if name not in route.allowed:
+            assert route.call(as_user(w.users[name]), w).status_code == 404, name
 
 
 @pytest.mark.parametrize(
@@ -122,8 +177,8 @@ def test_the_right_people_get_200(world, as_user, route):
     [r for r in ROUTES if r.kind in ("scoped", "list", "own") and r.name != "accounts:logout"],
     ids=lambda r: r.name,
 )
-def test_anonymous_is_sent_to_login_or_refused(world, client, route):
-    response = client.get(route.url(world))
+def test_anonymous_is_sent_to_login_or_refused(w, client, route):
+    response = route.call(client, w)
     if route.api:
         assert response.status_code == 401
     else:

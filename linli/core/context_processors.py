@@ -19,6 +19,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [(reverse("core:home"), _("Home"), "home")]
     if not scope_for(user, Cap.PLACES_VIEW).is_empty:
         items.append((reverse("places:index"), _("Places"), "places"))
+    if not scope_for(user, Cap.PEOPLE_VIEW).is_empty:
+        items.append((reverse("people:search"), _("Residents"), "people"))
     if not scope_for(user, Cap.AUDIT_VIEW).is_empty:
         items.append((reverse("core:audit"), _("Audit log"), "audit"))
     items.append((reverse("accounts:profile"), _("My account"), "account"))

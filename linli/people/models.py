@@ -230,3 +230,6 @@ DERIVED_TAGS: dict[str, object] = {AGED_60: _("Aged 60+"), CHILD_14: _("Child un
 def tag_label(tag: CareTag) -> str:
     builtin = {code: name for code, name, _sensitive in BUILTIN_TAGS}
     return str(builtin.get(tag.code, tag.name))
+
+
+PII_LABELS: dict[str, object] = {"id_number": _("document number"), "phone": _("mobile number")}

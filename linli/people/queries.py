@@ -142,3 +142,14 @@ def building_of(place: Place) -> Place | None:
         if ancestor.kind == PlaceKind.BUILDING:
             return ancestor
     return None
+
+
+def members_of(user: Any, dwelling: Place) -> list[Membership]:
+    """Everyone tied to a dwelling now, then those who were, for its page."""
+    if not scope_for(user, Cap.PEOPLE_VIEW).contains(dwelling):
+        return []
+    return list(
+        Membership.objects.filter(dwelling=dwelling)
+        .select_related("resident")
+        .order_by("until", "-is_head", "resident__birth_date")
+    )

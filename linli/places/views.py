@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from linli.accounts.roles import Cap
 from linli.core.scope import scope_for
+from linli.people import queries as people_queries
 from linli.places import queries
 from linli.places.models import Place, PlaceKind
 
@@ -43,8 +44,22 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
     if place.kind == PlaceKind.COMMUNITY:
         context["grids"] = list(queries.grids_for(request.user).filter(community=place))
         context["lanes"] = list(queries.lanes_for(request.user).filter(community=place))
+    sees_people = scope_for(request.user, Cap.PEOPLE_VIEW).contains(place)
+    context["sees_people"] = sees_people
     if place.kind == PlaceKind.BUILDING:
-        context["layout"] = queries.building_layout(place)
+        layout = queries.building_layout(place)
+        if sees_people:
+            members = people_queries.households(request.user, place)
+            for _floor, cells in layout.rows:
+                for cell in cells:
+                    for dwelling in cell:
+                        dwelling.members = members.get(dwelling.pk, [])  # type: ignore[attr-defined]
+            for dwelling in layout.loose:
+                dwelling.members = members.get(dwelling.pk, [])  # type: ignore[attr-defined]
+        context["layout"] = layout
+    if place.kind == PlaceKind.DWELLING and sees_people:
+        context["members"] = people_queries.members_of(request.user, place)
+        context["may_add"] = scope_for(request.user, Cap.PEOPLE_EDIT).contains(place)
     return render(request, "places/place.html", context)
 
 

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from linli.people import views
+
+app_name = "people"
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("<int:resident_id>/", views.detail, name="detail"),
+    path("<int:resident_id>/reveal/<str:field>/", views.reveal, name="reveal"),
+    path("<int:resident_id>/edit/", views.edit, name="edit"),
+    path("<int:resident_id>/leave/", views.leave, name="leave"),
+    path("new/<int:dwelling_id>/", views.new, name="new"),
+    path("care/<int:place_id>/", views.care, name="care"),
+]
