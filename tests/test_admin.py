@@ -133,3 +133,13 @@ def test_admin_refuses_a_bad_polygon(world, operator):
     assert response.status_code == 200
     world.a.grid.refresh_from_db()
     assert world.a.grid.name == "甲社区一网格"
+
+
+def test_operators_manage_care_tags_but_residents_are_not_in_the_admin(world, operator):
+    response = operator.post(
+        "/admin/people/caretag/add/",
+        {"code": "dementia", "name": "认知障碍", "sensitive": "on", "order": "95"},
+    )
+    assert response.status_code == 302
+    assert AuditEntry.objects.filter(action="caretag.save").exists()
+    assert operator.get("/admin/people/resident/").status_code == 404

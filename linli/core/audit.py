@@ -57,6 +57,19 @@ ACTION_LABELS: dict[str, Any] = {
     "lane.create": _("created a street or lane"),
     "lane.update": _("changed a street or lane"),
     "demo.load": _("loaded the demo data"),
+    "resident.create": _("added a resident"),
+    "resident.update": _("changed a resident"),
+    "resident.view": _("viewed a resident"),
+    "resident.reveal": _("revealed a personal number"),
+    "resident.move_out": _("recorded a move out"),
+    "resident.death": _("recorded a death"),
+    "resident.tags": _("changed care tags"),
+    "membership.create": _("added to a household"),
+    "membership.end": _("ended a household tie"),
+    "roster.import": _("imported a roster"),
+    "roster.export": _("exported a roster"),
+    "keys.rotate": _("rotated the encryption key"),
+    "caretag.save": _("changed the care tag list"),
 }
 
 
