@@ -151,3 +151,33 @@ def test_street_admin_on_a_desktop_browses_down_to_a_dwelling(live_server, live_
     page.screenshot(path=str(SHOTS / "street-admin-dwelling-1280.png"), full_page=True)
     assert "88.50" in page.content()
     context.close()
+
+
+def test_worker_reveals_a_number_on_a_phone_and_it_is_audited(live_server, live_world, phone):
+    from linli.core.models import AuditEntry
+    from linli.people import actions as people
+
+    w = live_world
+    grandma = people.create_resident(
+        None,
+        {"name": "单桂芳", "id_number": "11010519491231002X", "phone": "13812345678"},
+        home=w.a.dwelling,
+        relation="owner",
+        is_head=True,
+    )
+    log_in(phone, live_server.url, "worker")
+    phone.goto(f"{live_server.url}/places/{w.a.building.pk}/")
+    phone.click("text=单桂芳")  # the household shown in the building drawing
+    phone.wait_for_url(f"**/places/{w.a.dwelling.pk}/")
+    phone.click("main >> text=单桂芳")
+    phone.wait_for_url(f"**/people/{grandma.pk}/")
+    assert "1101**********002X" in phone.content()
+    assert "11010519491231002X" not in phone.content()
+    phone.click("#reveal-id_number summary")
+    phone.fill("#reason-id_number", "办理高龄津贴")
+    phone.click("#reveal-id_number button")
+    phone.wait_for_selector("#reveal-id_number code.secret")
+    assert phone.locator("#reveal-id_number code.secret").inner_text() == "11010519491231002X"
+    assert fits_the_screen(phone)
+    phone.screenshot(path=str(SHOTS / "worker-reveal-360.png"), full_page=True)
+    assert AuditEntry.objects.filter(action="resident.reveal", actor_name="worker").count() == 1
