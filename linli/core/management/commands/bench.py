@@ -90,6 +90,30 @@ class Command(BaseCommand):
             ("chief: API one dwelling", "louzhang", f"/api/v1/places/{dwelling.pk}"),
             ("grid worker: grid page with map", "wangge", f"/places/grids/{grid.pk}/"),
         ]
+        # The roster, when the demo has residents.
+        from linli.people.models import Resident
+
+        resident = Resident.objects.filter(home__path__startswith=building.path).first()
+        if resident is not None:
+            cases += [
+                ("district admin: resident search by name", "bench-district", "/people/?q=王秀"),
+                (
+                    "district admin: resident search by pinyin initials",
+                    "bench-district",
+                    "/people/?q=wxy",
+                ),
+                (
+                    "community worker: resident page (logged view)",
+                    "shequ",
+                    f"/people/{resident.pk}/",
+                ),
+                (
+                    "community worker: care list of the community",
+                    "shequ",
+                    f"/people/care/{community.pk}/",
+                ),
+                ("chief: building with its households", "louzhang", f"/places/{building.pk}/"),
+            ]
         base_client = Client()
         results = []
         for label, who, url in cases:
