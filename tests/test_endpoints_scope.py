@@ -88,6 +88,21 @@ ROUTES = [
         allowed=("worker", "grid_worker"),
     ),
     Route("people:care", lambda w: f"/people/care/{w.a.building.pk}/", "scoped", owner="chief"),
+    # The roster API: every endpoint is checked against the outsider, the neighbouring worker and
+    # anonymous callers in tests/test_people_api.py (with the JSON bodies they need).
+    *(
+        Route(path, lambda w: "", "roster-api", api=True)
+        for path in (
+            "/residents",
+            "/residents/{resident_id}",
+            "/residents/{resident_id}/reveal",
+            "/residents/{resident_id}/move-out",
+            "/residents/{resident_id}/death",
+            "/residents/{resident_id}/tags",
+            "/places/{place_id}/households",
+            "/care-tags",
+        )
+    ),
     Route("/me", lambda w: "/api/v1/me", "own", api=True),
     Route("/me/grants", lambda w: "/api/v1/me/grants", "own", api=True),
     Route("/places", lambda w: "/api/v1/places", "list", api=True),

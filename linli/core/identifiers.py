@@ -46,7 +46,7 @@ def convert_15_to_18(number: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _region_known(region: str, year: int) -> bool:
+def region_known(region: str, year: int) -> bool:
     # get_birth_place only reads the region and the birth year from the number.
     try:
         ric.get_birth_place(f"{region}{year:04d}0101000")
@@ -91,7 +91,7 @@ def parse_citizen_id(raw: object, *, today: datetime.date | None = None) -> Citi
             code="birth_date",
         )
     warnings: tuple[str, ...] = ()
-    if not _region_known(number[:6], birth.year):
+    if not region_known(number[:6], birth.year):
         warnings = (
             _("The region code %(region)s did not exist in %(year)s; check the number.")
             % {"region": number[:6], "year": birth.year},

@@ -2,6 +2,7 @@
 
 ``--if-empty`` does nothing when the database already has places (``make run`` uses it);
 ``--scale N`` adds N benchmark communities (about 1,000 dwellings each) for district-scale runs.
+Both the demo street and the benchmark communities get invented residents (``people.demo``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from linli.accounts.actions import grant_role
 from linli.accounts.models import User
 from linli.accounts.roles import Role
 from linli.core import audit
+from linli.people import demo as people_demo
 from linli.places import demo
 from linli.places.models import Grid, Lane, Place, PlaceKind
 
@@ -61,25 +63,33 @@ class Command(BaseCommand):
         if not has_demo:
             with transaction.atomic():
                 street = demo.build_demo_street()
+                residents = people_demo.populate(people_demo.dwellings_under(street), seed=2026)
                 self.make_users(street)
                 audit.record(None, "demo.load", street, place_path=street.path)
             self.stdout.write(
                 self.style.SUCCESS(f"Demo street loaded in {time.monotonic() - started:.1f}s.")
             )
+            self.print_residents(residents)
         elif not options["scale"]:
             self.stdout.write("The demo street is already loaded.")
         if options["scale"]:
             if options["scale"] < 0:
                 raise CommandError("--scale takes a positive number of communities.")
             t0 = time.monotonic()
-            made = demo.build_scale(options["scale"])
+            with transaction.atomic():
+                last = Place.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+                made = demo.build_scale(options["scale"])
+                built = time.monotonic() - t0
+                new = Place.objects.filter(kind=PlaceKind.DWELLING, pk__gt=last)
+                residents = people_demo.populate(new, seed=7 + last)
             dwellings = Place.objects.filter(kind=PlaceKind.DWELLING).count()
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Added {made} benchmark communities in {time.monotonic() - t0:.1f}s; "
+                    f"Added {made} benchmark communities in {built:.1f}s; "
                     f"{dwellings} dwellings in all."
                 )
             )
+            self.print_residents(residents)
         self.print_logins()
 
     def make_users(self, street: Place) -> None:
@@ -107,6 +117,14 @@ class Command(BaseCommand):
             user.save()
             if role:
                 grant_role(None, user, role, **targets[where])
+
+    def print_residents(self, summary: people_demo.Summary) -> None:
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{summary.residents} residents in {summary.households} households "
+                f"({summary.dwellings} dwellings) written in {summary.seconds:.1f}s."
+            )
+        )
 
     def print_logins(self) -> None:
         self.stdout.write("")
