@@ -88,6 +88,11 @@ ROUTES = [
         allowed=("worker", "grid_worker"),
     ),
     Route("people:care", lambda w: f"/people/care/{w.a.building.pk}/", "scoped", owner="chief"),
+    # Import and export: deeper checks (another community's id, each role) in
+    # tests/test_people_import.py and tests/test_people_export.py.
+    Route("people:import", lambda w: "/people/import/", "list"),
+    Route("people:import_template", lambda w: "/people/import/template.xlsx", "list"),
+    Route("people:export", lambda w: "/people/export/", "list"),
     # The roster API: every endpoint is checked against the outsider, the neighbouring worker and
     # anonymous callers in tests/test_people_api.py (with the JSON bodies they need).
     *(

@@ -12,3 +12,8 @@ urlpatterns = [
     path("new/<int:dwelling_id>/", views.new, name="new"),
     path("care/<int:place_id>/", views.care, name="care"),
 ]
+
+# Import and export of rosters (linli/people/views_import.py).
+from linli.people.urls_import import urlpatterns as import_patterns  # noqa: E402
+
+urlpatterns += import_patterns

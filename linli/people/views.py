@@ -31,7 +31,15 @@ def search(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     results = queries.search(request.user, q) if q else None
     template = "people/_results.html" if getattr(request, "htmx", False) else "people/search.html"
-    return render(request, template, {"q": q, "results": results})
+    return render(
+        request,
+        template,
+        {
+            "q": q,
+            "results": results,
+            "may_import": not scope_for(request.user, Cap.PEOPLE_IMPORT).is_empty,
+        },
+    )
 
 
 @login_required
