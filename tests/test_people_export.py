@@ -18,7 +18,7 @@ from linli.people import exporter
 from linli.people.importer import TEMPLATE_HEADERS, import_roster
 from tests.conftest import ID_A
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.test_people_import")]
+pytestmark = pytest.mark.django_db
 
 
 def export_csv(user, place, **kw) -> str:

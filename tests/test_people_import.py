@@ -12,14 +12,11 @@ from typing import Any
 import pytest
 import xlsxwriter
 from django.core.management import CommandError, call_command
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from stdnum.cn import ric
 
-from linli import urls as root_urls
 from linli.core.models import AuditEntry
-from linli.people import urls as people_urls
-from linli.people import urls_import
 from linli.people.importer import (
     TEMPLATE_HEADERS,
     ImportFailed,
@@ -31,13 +28,7 @@ from linli.people.models import Membership, Resident, ResidentTag
 from linli.places.models import Place, PlaceKind
 from tests.conftest import ID_A, valid_id
 
-# The lead mounts urls_import under /people/ in the "people" namespace; until then (and whatever
-# people.urls holds) the tests mount it the same way themselves.
-urlpatterns = [p for p in root_urls.urlpatterns if str(getattr(p, "pattern", "")) != "people/"] + [
-    path("people/", include((people_urls.urlpatterns + urls_import.urlpatterns, "people")))
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 HEADERS = ["姓名*", "证件类型", "证件号码", "手机号码", "小区", "楼栋*", "单元", "房号*"]
 HEADERS += ["与房屋关系", "是否户主", "关爱标签", "出生日期", "性别"]

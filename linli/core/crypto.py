@@ -50,19 +50,25 @@ class Keyring:
     current: str
     index_key: bytes
 
+    def _cipher(self, key_id: str) -> AESGCM:
+        # One AESGCM object per key, made once: building it is a third of the cost of a call.
+        ciphers: dict[str, AESGCM] = self.__dict__.setdefault("_ciphers", {})
+        if key_id not in ciphers:
+            ciphers[key_id] = AESGCM(self.keys[key_id])
+        return ciphers[key_id]
+
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(NONCE)
-        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plaintext.encode(), None)
+        sealed = self._cipher(self.current).encrypt(nonce, plaintext.encode(), None)
         return f"{self.current}{SEPARATOR}{base64.b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, token: str) -> str:
         key_id, _, body = token.partition(SEPARATOR)
-        key = self.keys.get(key_id)
-        if key is None or not body:
+        if key_id not in self.keys or not body:
             raise DecryptionError(f"no key {key_id!r} for a stored value")
         raw = base64.b64decode(body)
         try:
-            return AESGCM(key).decrypt(raw[:NONCE], raw[NONCE:], None).decode()
+            return self._cipher(key_id).decrypt(raw[:NONCE], raw[NONCE:], None).decode()
         except Exception as exc:  # cryptography raises InvalidTag
             raise DecryptionError("a stored value failed its integrity check") from exc
 
