@@ -23,7 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 from stdnum.cn import ric
 
-from linli.people.importer import TEMPLATE_HEADERS, import_roster
+from linli.people.importer import RESIDENT_COLUMNS, TEMPLATE_HEADERS, import_roster
 from linli.places import actions as place_actions
 from linli.places.models import Place, PlaceKind
 
@@ -35,26 +35,8 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文海燕婷"
 PER_DWELLING = 3
 UNITS, FLOORS, PER_FLOOR = 2, 30, 4
-FLOOR_COLUMNS = (
-    "name",
-    "name_pinyin",
-    "name_initials",
-    "gender",
-    "birth_date",
-    "ethnicity",
-    "id_type",
-    "id_number",
-    "id_index",
-    "phone",
-    "phone_index",
-    "residence_type",
-    "home_id",
-    "status",
-    "status_date",
-    "note",
-    "created_at",
-    "updated_at",
-)
+# The floor writes the same columns as the import, less the id the database assigns.
+FLOOR_COLUMNS = tuple(c for c in RESIDENT_COLUMNS if c != "id")
 
 
 def _community() -> Place:

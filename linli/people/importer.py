@@ -782,7 +782,7 @@ def _default_name(kind: str, code: str) -> str:
     return names.get(kind, code)
 
 
-_RESIDENT_COLUMNS = (
+RESIDENT_COLUMNS = (
     "id",
     "name",
     "name_pinyin",
@@ -1280,7 +1280,7 @@ class _Writer:
             memberships.append((resident_id, d.id, p.relation, p.is_head, None, None))
             for tag_id in p.tags or ():
                 tags.append((resident_id, tag_id, today))
-        self._copy("people_resident", _RESIDENT_COLUMNS, residents)
+        self._copy("people_resident", RESIDENT_COLUMNS, residents)
         self._copy("people_membership", _MEMBERSHIP_COLUMNS, memberships)
         self._copy("people_residenttag", _TAG_COLUMNS, tags)
         self.result.created += len(new)
