@@ -64,10 +64,6 @@ class Scope:
             return True
         return place.lane_id is not None and place.lane_id in self.lane_ids
 
-    def sees_community(self, community: Any) -> bool:
-        """Whether grids and lanes of ``community`` are visible as a whole."""
-        return self.covers_path(community.path)
-
 
 def _merge(ranges: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     """Drop ranges nested in another: a street admin who is also a community worker of one of

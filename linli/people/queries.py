@@ -16,7 +16,7 @@ from linli.core.identifiers import normalize_text
 from linli.core.scope import scope_for
 from linli.people.actions import blind
 from linli.people.models import CareTag, Membership, Resident, ResidentTag, Status
-from linli.places.models import Place, PlaceKind
+from linli.places.models import Place
 
 
 def residents_for(user: Any, capability: str = Cap.PEOPLE_VIEW) -> QuerySet[Resident]:
@@ -133,15 +133,6 @@ def search(user: Any, text: str, *, limit: int = 50) -> list[Resident]:
             )[:limit]
         )
     return list(qs.filter(name__contains=text).order_by("name")[:limit])
-
-
-def building_of(place: Place) -> Place | None:
-    if place.kind == PlaceKind.BUILDING:
-        return place
-    for ancestor in reversed(place.ancestors()):
-        if ancestor.kind == PlaceKind.BUILDING:
-            return ancestor
-    return None
 
 
 def members_of(user: Any, dwelling: Place) -> list[Membership]:

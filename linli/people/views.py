@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -166,13 +167,15 @@ def edit(request: HttpRequest, resident_id: int) -> HttpResponse:
     tags_form = TagsForm(request.POST or None, sensitive=sensitive, initial={"tags": current_tags})
     if request.method == "POST" and form.is_valid() and tags_form.is_valid():
         try:
-            actions.update_resident(request.user, resident, form.cleaned_data)
-            actions.set_tags(
-                request.user,
-                resident,
-                [t.code for t in tags_form.cleaned_data["tags"]],
-                sensitive_allowed=sensitive,
-            )
+            # The facts and the tags are saved together or not at all.
+            with transaction.atomic():
+                actions.update_resident(request.user, resident, form.cleaned_data)
+                actions.set_tags(
+                    request.user,
+                    resident,
+                    [t.code for t in tags_form.cleaned_data["tags"]],
+                    sensitive_allowed=sensitive,
+                )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

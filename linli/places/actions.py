@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from linli.core import audit
 from linli.core.paths import SEGMENT, segment
-from linli.places.models import BUILDING_LEVEL, Grid, Lane, LaneKind, Place, PlaceKind
+from linli.places.models import BUILDING_LEVEL, Grid, Lane, Place, PlaceKind
 
 G = TypeVar("G", Grid, Lane)
 
@@ -234,7 +234,6 @@ def assign_buildings(
 
 
 __all__ = [
-    "LaneKind",
     "assign_buildings",
     "create_grid",
     "create_lane",
