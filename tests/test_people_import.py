@@ -474,3 +474,23 @@ def test_anonymous_is_sent_to_login(client):
 
 def test_check_digit_helper_is_consistent():
     assert ric.is_valid(ID_A) and ric.is_valid(ID_B) and ric.is_valid(ID_C)
+
+
+@pytest.mark.parametrize("create_places", [False, True])
+def test_bench_import_measures_import_and_floor(tmp_path, create_places):
+    """The benchmark runs end to end on a small file: every row imported, re-imported unchanged,
+    and the floor written and dropped."""
+    from django.db import connection
+
+    from linli.people import bench_import
+
+    report = bench_import.run(300, tmp_path / "bench.json", workers=0, create_places=create_places)
+    assert report["import"]["created"] == 300
+    assert report["reimport_unchanged"]["unchanged"] == 300
+    assert report["floor"]["rows"] == 300
+    assert report["ratio"] > 0
+    laid_out = report["places_laid_out_first"]["places"]
+    assert (laid_out == 0) == create_places
+    assert (report["import"]["places_created"] == 0) != create_places
+    assert "bench_floor_resident" not in connection.introspection.table_names()
+    assert (tmp_path / "bench.json").exists()

@@ -26,6 +26,8 @@ _SPACES = {" ", "\t", "\u3000", "\u00a0", "-", "\u200b"}
 
 def normalize_text(value: object) -> str:
     """Half-width, upper-case, without spaces: what Excel and phones do to identifiers, undone."""
+    if type(value) is str and value.isascii() and value.isalnum():
+        return value.upper()  # already clean: the common case in bulk imports
     text = unicodedata.normalize("NFKC", str(value))
     return "".join(ch for ch in text if ch not in _SPACES).upper()
 

@@ -1,9 +1,10 @@
 """Importing a roster file (.xlsx or .csv) into one community, all or nothing.
 
-The file is read as a stream, in chunks of a few thousand rows. Each chunk is parsed, validated with
-``clean_resident`` and encrypted — in a pool of worker processes when the file is large, since that
-is where the time goes (~90 µs a row, most of it validation) — and handed back, in order, to the one
-writer: this process, inside one transaction. The writer resolves places, matches residents by the
+The file is read as a stream, in chunks of a few thousand rows. Each chunk is parsed (blank rows
+dropped), validated with ``clean_resident``, encrypted and shaped into the rows the database will
+store — in a pool of worker processes when the file is large, since that is where the time goes
+(~50 µs a row) — and handed back, in order, to the one writer: this process, inside one
+transaction. The writer does as little per row as it can: it is the part that cannot be spread. The writer resolves places, matches residents by the
 blind index of their document (or by name and dwelling when they have none), and writes new
 residents with plain ``executemany`` (SQLite) or ``COPY`` (PostgreSQL), bypassing the ORM. The rare
 updates go through the ORM with their history. Any bad row, and the whole transaction is rolled
@@ -34,7 +35,7 @@ from collections import OrderedDict, defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -267,7 +268,10 @@ def read_rows(path: Path) -> Iterator[list[Any]]:
 
 
 def _blank(cells: list[Any]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+    try:
+        return not "".join(cells).strip()  # a CSV row: all text
+    except TypeError:  # an Excel row: numbers, dates, empty cells
+        return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
 # --- one row: parsed, validated, encrypted (in a worker) -----------------------------------------
@@ -297,6 +301,7 @@ class Prepared(NamedTuple):
     is_head: bool
     tags: tuple[int, ...] | None  # None: the file has no tag column, leave tags alone
     warnings: tuple[str, ...]
+    values: tuple[Any, ...]  # RESIDENT_COLUMNS less the first (id) and last (home_id), as stored
 
 
 class Failed(NamedTuple):
@@ -309,6 +314,20 @@ class Context:
     columns: dict[str, int]  # column key → position in the row
     tags: dict[str, int | None]  # tag word → tag id; None for derived tags (ignored)
     language: str
+    today: datetime.date = field(default_factory=datetime.date.today)
+    # created_at/updated_at as the database is handed them; SQLite gets dates and times as the
+    # text Django would store, skipping its adapters (~5 µs a value); psycopg's dumpers are fast.
+    now_db: Any = None
+    dates_as_text: bool = False
+
+    @property
+    def width(self) -> int:
+        return max(self.columns.values()) + 1
+
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        """Every column key → its position, or the padding cell past the end when absent."""
+        return {key: self.columns.get(key, self.width) for key, _h, _a in COLUMNS}
 
 
 _context: Context | None = None
@@ -378,6 +397,11 @@ def _sci_lost(value: Any) -> bool:
 def parse_date(value: Any) -> datetime.date | None:
     """A date as Excel may give it: a date cell, a serial number, or text in the usual forms.
     Raises ValueError when it is none of these."""
+    if type(value) is str and len(value) == 10 and value[4] == "-" and value.isascii():
+        try:
+            return datetime.date.fromisoformat(value)  # 2024-01-05: the template's form
+        except ValueError:
+            pass
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime.datetime):
@@ -444,14 +468,13 @@ def _choice(words: dict[str, str], codes: frozenset[str], value: str) -> str | N
 
 
 def prepare_row(row_no: int, cells: list[Any], context: Context) -> Prepared | Failed:
-    columns = context.columns
+    """One row. ``cells`` has one cell per column of the file and a trailing None, which columns
+    the file lacks point to (see ``_chunks``)."""
+    at = context.positions
     problems: list[tuple[str, str]] = []
 
     def cell(key: str) -> Any:
-        position = columns.get(key)
-        if position is None or position >= len(cells):
-            return None
-        return cells[position]
+        return cells[at[key]]
 
     data: dict[str, Any] = {"name": _text(cell("name"))}
     id_type = _choice(ID_TYPE_WORDS, ID_TYPES, _text(cell("id_type")).replace(" ", ""))
@@ -491,7 +514,7 @@ def prepare_row(row_no: int, cells: list[Any], context: Context) -> Prepared | F
         except ValidationError as exc:
             problems.append(("phone", exc.messages[0]))
     try:
-        clean = clean_resident(data)
+        clean = clean_resident(data, today=context.today)
     except ValidationError as exc:
         for key, messages in exc.message_dict.items():
             if key == "id_number" and unknown_type:
@@ -513,12 +536,13 @@ def prepare_row(row_no: int, cells: list[Any], context: Context) -> Prepared | F
         head_text = normalize_text(head_text)
     if head_text not in YES and head_text not in NO:
         problems.append(("is_head", _("Head of household is 是 or 否.")))
-    place = {k: _text(cell(k)) for k in ("compound", "building", "unit", "dwelling")}
-    for key in ("building", "dwelling"):
-        if not place[key]:
-            problems.append((key, _("This column cannot be empty.")))
+    building, dwelling = _text(cell("building")), _text(cell("dwelling"))
+    if not building:
+        problems.append(("building", _("This column cannot be empty.")))
+    if not dwelling:
+        problems.append(("dwelling", _("This column cannot be empty.")))
     tags: tuple[int, ...] | None = None
-    if "tags" in columns:
+    if "tags" in context.columns:
         found: list[int] = []
         for word in TAG_SEPARATORS.split(_text(cell("tags"))):
             word = word.strip()
@@ -536,6 +560,31 @@ def prepare_row(row_no: int, cells: list[Any], context: Context) -> Prepared | F
         return Failed(row_no, tuple(problems))
     ring = keyring()
     pinyin, initials = _name_keys(clean.name)
+    id_enc = ring.encrypt(clean.id_number) if clean.id_number else ""
+    id_index = blind(clean.id_number, f"id:{clean.id_type}")
+    phone_enc = ring.encrypt(phone) if phone else ""
+    phone_index = blind(phone, "phone")
+    birth = clean.birth_date
+    now = context.now_db
+    values = (
+        clean.name,
+        pinyin,
+        initials,
+        clean.gender,
+        birth.isoformat() if context.dates_as_text and birth is not None else birth,
+        clean.ethnicity,
+        clean.id_type,
+        id_enc,
+        id_index,
+        phone_enc,
+        phone_index,
+        clean.residence_type,
+        Status.ACTIVE.value,
+        None,
+        "",
+        now,
+        now,
+    )
     return Prepared(
         row=row_no,
         name=clean.name,
@@ -544,11 +593,11 @@ def prepare_row(row_no: int, cells: list[Any], context: Context) -> Prepared | F
         ethnicity=clean.ethnicity,
         id_type=clean.id_type,
         id_number=clean.id_number,
-        id_enc=ring.encrypt(clean.id_number) if clean.id_number else "",
-        id_index=blind(clean.id_number, f"id:{clean.id_type}"),
+        id_enc=id_enc,
+        id_index=id_index,
         phone=phone,
-        phone_enc=ring.encrypt(phone) if phone else "",
-        phone_index=blind(phone, "phone"),
+        phone_enc=phone_enc,
+        phone_index=phone_index,
         residence_type=clean.residence_type,
         pinyin=pinyin,
         initials=initials,
@@ -556,13 +605,30 @@ def prepare_row(row_no: int, cells: list[Any], context: Context) -> Prepared | F
         is_head=head_text in YES,
         tags=tags,
         warnings=tuple(clean.warnings),
-        **place,
+        compound=_text(cell("compound")),
+        building=building,
+        unit=_text(cell("unit")),
+        dwelling=dwelling,
+        values=values,
     )
 
 
-def prepare_chunk(chunk: list[tuple[int, list[Any]]]) -> list[Prepared | Failed]:
+def prepare_chunk(chunk: tuple[int, list[list[Any]]]) -> list[Prepared | Failed]:
+    """A run of raw rows, the first numbered ``start``: blank ones dropped, the rest prepared."""
     assert _context is not None
-    return [prepare_row(row_no, cells, _context) for row_no, cells in chunk]
+    context = _context
+    start, rows = chunk
+    width = context.width
+    padding = [None] * (width + 1)
+    out: list[Prepared | Failed] = []
+    for offset, cells in enumerate(rows):
+        cells = cells[:width]
+        if _blank(cells):
+            continue
+        if len(cells) <= width:
+            cells.extend(padding[len(cells) :])  # short rows, and the cell absent columns read
+        out.append(prepare_row(start + offset, cells, context))
+    return out
 
 
 # --- the import -----------------------------------------------------------------------------------
@@ -588,18 +654,19 @@ def tag_words() -> dict[str, int | None]:
     return words
 
 
-def _chunks(rows: Iterator[list[Any]], columns: dict[str, int], first_row: int) -> Iterator[Any]:
-    chunk: list[tuple[int, list[Any]]] = []
-    width = max(columns.values()) + 1
-    for offset, cells in enumerate(rows):
-        if _blank(cells[:width]):
-            continue
-        chunk.append((first_row + offset, cells[:width]))
+def _chunks(rows: Iterator[list[Any]], first_row: int) -> Iterator[tuple[int, list[list[Any]]]]:
+    """Raw rows in runs of ``CHUNK``, each with the row number of its first row. Blank rows are
+    left for the workers to drop: this process does as little per row as it can."""
+    chunk: list[list[Any]] = []
+    start = first_row
+    for cells in rows:
+        chunk.append(cells)
         if len(chunk) >= CHUNK:
-            yield chunk
+            yield start, chunk
+            start += len(chunk)
             chunk = []
     if chunk:
-        yield chunk
+        yield start, chunk
 
 
 def _header(rows: Iterator[list[Any]], result: ImportResult) -> tuple[dict[str, int], int]:
@@ -674,15 +741,24 @@ def import_roster(
     result = ImportResult(dry_run=dry_run)
     rows = read_rows(path)
     columns, first_row = _header(rows, result)
-    context = Context(columns, tag_words(), translation.get_language() or "zh-hans")
+    postgres = connection.vendor == "postgresql"
+    now = timezone.now()
+    context = Context(
+        columns,
+        tag_words(),
+        translation.get_language() or "zh-hans",
+        timezone.localdate(),
+        now_db=now if postgres else str(connection.ops.adapt_datetimefield_value(now)),
+        dates_as_text=not postgres,
+    )
     if workers is None:
         big = path.stat().st_size >= PARALLEL_FROM_BYTES
         workers = min(os.cpu_count() or 1, 4) if big else 0
     keyring()  # loaded before the workers fork, so they share it
     with transaction.atomic():
-        writer = _Writer(community, actor, create_places, result)
+        writer = _Writer(community, actor, create_places, result, now=now)
         buffered: list[Prepared | Failed] = []
-        for prepared in _prepared(_chunks(rows, columns, first_row), context, workers):
+        for prepared in _prepared(_chunks(rows, first_row), context, workers):
             buffered.extend(prepared)
             if len(buffered) >= BATCH:
                 writer.write(buffered)
@@ -796,12 +872,12 @@ RESIDENT_COLUMNS = (
     "phone",
     "phone_index",
     "residence_type",
-    "home_id",
     "status",
     "status_date",
     "note",
     "created_at",
     "updated_at",
+    "home_id",
 )
 _PLACE_COLUMNS = (
     "id",
@@ -835,14 +911,19 @@ _TAG_COLUMNS = ("resident_id", "tag_id", "since")
 
 class _Writer:
     def __init__(
-        self, community: Place, actor: Any, create_places: bool, result: ImportResult
+        self,
+        community: Place,
+        actor: Any,
+        create_places: bool,
+        result: ImportResult,
+        now: datetime.datetime | None = None,
     ) -> None:
         self.community = _P(community.pk, community.path, None, None)
         self.actor = actor
         self.create_places = create_places
         self.result = result
         self.today = timezone.localdate()
-        self.now = timezone.now()
+        self.now = now or timezone.now()
         # SQLite gets dates and times as the text Django would store, skipping its adapters
         # (~5 µs a value); psycopg's own dumpers are fast.
         self.now_db: Any = self.now
@@ -1248,38 +1329,17 @@ class _Writer:
         if not new:
             return
         ids = self._new_ids("people_resident", len(new))
-        now, date_db, today = self.now_db, self.date_db, self.date_db(self.today)
+        today = self.date_db(self.today)
         residents = []
         memberships = []
         tags = []
+        seen = self.residents_seen.add
         for resident_id, (p, d) in zip(ids, new, strict=True):
-            self.residents_seen.add(resident_id)
-            residents.append(
-                (
-                    resident_id,
-                    p.name,
-                    p.pinyin,
-                    p.initials,
-                    p.gender,
-                    date_db(p.birth_date),
-                    p.ethnicity,
-                    p.id_type,
-                    p.id_enc,
-                    p.id_index,
-                    p.phone_enc,
-                    p.phone_index,
-                    p.residence_type,
-                    d.id,
-                    Status.ACTIVE,
-                    None,
-                    "",
-                    now,
-                    now,
-                )
-            )
+            seen(resident_id)
+            residents.append((resident_id, *p.values, d.id))
             memberships.append((resident_id, d.id, p.relation, p.is_head, None, None))
-            for tag_id in p.tags or ():
-                tags.append((resident_id, tag_id, today))
+            if p.tags:
+                tags.extend((resident_id, tag_id, today) for tag_id in p.tags)
         self._copy("people_resident", RESIDENT_COLUMNS, residents)
         self._copy("people_membership", _MEMBERSHIP_COLUMNS, memberships)
         self._copy("people_residenttag", _TAG_COLUMNS, tags)

@@ -73,6 +73,7 @@ class Resident(models.Model):
     home = models.ForeignKey(
         "places.Place",
         models.PROTECT,
+        db_index=False,  # covered by the (home, status) index
         null=True,
         blank=True,
         related_name="home_residents",
@@ -136,6 +137,7 @@ class Membership(models.Model):
     dwelling = models.ForeignKey(
         "places.Place",
         models.PROTECT,
+        db_index=False,  # covered by the (dwelling, until) index
         related_name="memberships",
         verbose_name=_("dwelling"),
         limit_choices_to={"kind": "dwelling"},
@@ -191,9 +193,10 @@ class CareTag(models.Model):
 class ResidentTag(models.Model):
     # CASCADE from the tag: removing a tag from the managed list removes it from everyone
     # (an operator's decision, recorded in the audit log by the action that does it).
-    tag = models.ForeignKey(CareTag, models.CASCADE, related_name="+")
+    # Neither key needs an index of its own: (resident, tag) and (tag, resident) cover both.
+    tag = models.ForeignKey(CareTag, models.CASCADE, db_index=False, related_name="+")
     # PROTECT: residents are never deleted.
-    resident = models.ForeignKey(Resident, models.PROTECT, related_name="tags")
+    resident = models.ForeignKey(Resident, models.PROTECT, db_index=False, related_name="tags")
     since = models.DateField(null=True, blank=True)
 
     class Meta:

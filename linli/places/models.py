@@ -68,6 +68,7 @@ class Place(models.Model):
     grid = models.ForeignKey(
         "places.Grid",
         models.SET_NULL,
+        db_index=False,  # covered by the (grid, kind) index below
         null=True,
         blank=True,
         related_name="places",
@@ -76,6 +77,7 @@ class Place(models.Model):
     lane = models.ForeignKey(
         "places.Lane",
         models.SET_NULL,
+        db_index=False,  # covered by the (lane, kind) index below
         null=True,
         blank=True,
         related_name="places",

@@ -18,10 +18,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--rows", type=int, default=100_000)
         parser.add_argument("--workers", type=int, default=None)
+        parser.add_argument(
+            "--create-places",
+            action="store_true",
+            help="Let the import create the places instead of laying them out first.",
+        )
         parser.add_argument("--out", default=str(Path(settings.VAR_DIR) / "bench-import.json"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = bench_import.run(options["rows"], options["out"], workers=options["workers"])
+        report = bench_import.run(
+            options["rows"],
+            options["out"],
+            workers=options["workers"],
+            create_places=options["create_places"],
+        )
         self.stdout.write(json.dumps(report, indent=1, ensure_ascii=False))
         self.stdout.write(
             f"import {report['import']['rows_per_s']} rows/s, floor "
