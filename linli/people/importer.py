@@ -1330,9 +1330,9 @@ class _Writer:
             return
         ids = self._new_ids("people_resident", len(new))
         today = self.date_db(self.today)
-        residents = []
-        memberships = []
-        tags = []
+        residents: list[tuple[Any, ...]] = []
+        memberships: list[tuple[Any, ...]] = []
+        tags: list[tuple[Any, ...]] = []
         seen = self.residents_seen.add
         for resident_id, (p, d) in zip(ids, new, strict=True):
             seen(resident_id)
