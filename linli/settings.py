@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "linli.accounts",
     "linli.places",
     "linli.people",
+    "linli.cases",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,9 @@ urlpatterns = [
     path("accounts/", include("linli.accounts.urls")),
     path("places/", include("linli.places.urls")),
     path("people/", include("linli.people.urls")),
+    path("cases/", include("linli.cases.urls")),
+    # The residents' side: no login (QR form, tracking page).
+    path("r/", include("linli.cases.urls_public")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

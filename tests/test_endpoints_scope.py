@@ -18,9 +18,26 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def w(world, roster):
-    """The world with its roster, for routes about residents."""
+def w(world, roster, tmp_path, settings):
+    """The world with its roster, and a case with a photo in building 1 of community a."""
+    from linli.cases import photos, workflow
+    from linli.cases.models import Category, PhotoKind
+    from tests.test_cases_pages import png_upload
+
+    settings.MEDIA_ROOT = tmp_path
     world.__dict__["roster"] = roster
+    case = workflow.take_in(
+        world.worker,
+        workflow.Intake(
+            channel="phone",
+            category=Category.objects.get(code="lift"),
+            place=world.a.building,
+            description="电梯停运两天了",
+            reporter_phone="13800138000",
+        ),
+    )
+    world.__dict__["case"] = case
+    world.__dict__["photo"] = photos.save(case, png_upload(), PhotoKind.INTAKE)
     return world
 
 
@@ -108,6 +125,36 @@ ROUTES = [
             "/care-tags",
         )
     ),
+    # Cases. The workflow steps (POST, answering with a redirect) are checked against the
+    # outsider, the neighbour and each role in tests/test_cases_pages.py.
+    Route("cases:inbox", lambda w: "/cases/", "list"),
+    Route("cases:new", lambda w: "/cases/new/", "list"),
+    Route("cases:rates", lambda w: "/cases/rates/", "list"),
+    Route("cases:notifications", lambda w: "/cases/notifications/", "own"),
+    Route(
+        "cases:qr",
+        lambda w: f"/cases/qr/{w.a.building.pk}/",
+        "scoped",
+        allowed=("chief", "worker", "grid_worker"),
+    ),
+    Route("cases:detail", lambda w: f"/cases/{w.case.pk}/", "scoped", owner="chief"),
+    Route(
+        "cases:photo", lambda w: f"/cases/{w.case.pk}/photo/{w.photo.pk}/", "scoped", owner="chief"
+    ),
+    Route(
+        "cases:reveal_phone",
+        lambda w: f"/cases/{w.case.pk}/phone/",
+        "scoped",
+        allowed=("worker", "grid_worker", "street_admin"),
+        method="post",
+        data={"reason": "回电"},
+    ),
+    Route("cases:step", lambda w: f"/cases/{w.case.pk}/accept/", "case-step"),
+    # The residents' side, no login: a bad token or code is a 404 (tests/test_cases_pages.py).
+    Route("public_cases:lookup", lambda w: "/r/", "public"),
+    Route("public_cases:form", lambda w: "/r/b/x/", "public"),
+    Route("public_cases:track", lambda w: f"/r/t/{w.case.code}/", "public"),
+    Route("public_cases:rate", lambda w: f"/r/t/{w.case.code}/rate/", "public"),
     Route("/me", lambda w: "/api/v1/me", "own", api=True),
     Route("/me/grants", lambda w: "/api/v1/me/grants", "own", api=True),
     Route("/places", lambda w: "/api/v1/places", "list", api=True),

@@ -18,10 +18,10 @@ def test_catalogue_is_complete_and_compiled(language):
     assert po.untranslated_entries() == []
     assert po.fuzzy_entries() == []
     mo = polib.mofile(str(LOCALE / language / "LC_MESSAGES" / "django.mo"))
-    compiled = {e.msgid: e.msgstr for e in mo}
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo}
     for entry in po.translated_entries():
         if not entry.msgid_plural:
-            assert compiled.get(entry.msgid) == entry.msgstr, entry.msgid
+            assert compiled.get((entry.msgctxt, entry.msgid)) == entry.msgstr, entry.msgid
 
 
 def test_catalogue_has_every_string_of_the_source(tmp_path):
@@ -66,3 +66,13 @@ def test_pages_are_chinese_unless_the_user_switches(client):
     assert "登录" in body
     client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     assert "Log in" in client.get("/accounts/login/").content.decode()
+
+
+def test_a_word_in_a_context_keeps_its_own_translation():
+    """The word accepted is a field's label (when) and, in the context case step, a step's name."""
+    from django.utils import translation
+    from django.utils.translation import gettext, pgettext
+
+    with translation.override("zh-hans"):
+        assert gettext("accepted") == "受理时间"
+        assert pgettext("case step", "accepted") == "受理"

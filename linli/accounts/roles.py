@@ -53,10 +53,17 @@ class Cap:
     PEOPLE_EDIT = "people.edit"
     PEOPLE_IMPORT = "people.import"
     PEOPLE_EXPORT_UNMASKED = "people.export_unmasked"
+    # Residents' cases. Whoever a case is assigned to may also start and resolve it, whatever
+    # their role: that access comes from the assignment, not from a scope.
+    CASES_VIEW = "cases.view"
+    CASES_INTAKE = "cases.intake"  # take a case in for a resident
+    CASES_HANDLE = "cases.handle"  # accept, reject, assign, reopen, close, merge, escalate
 
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.STREET_ADMIN: frozenset({Cap.PLACES_VIEW, Cap.AUDIT_VIEW, Cap.PEOPLE_VIEW}),
+    Role.STREET_ADMIN: frozenset(
+        {Cap.PLACES_VIEW, Cap.AUDIT_VIEW, Cap.PEOPLE_VIEW, Cap.CASES_VIEW, Cap.CASES_HANDLE}
+    ),
     Role.COMMUNITY_WORKER: frozenset(
         {
             Cap.PLACES_VIEW,
@@ -67,12 +74,24 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.PEOPLE_EDIT,
             Cap.PEOPLE_IMPORT,
             Cap.PEOPLE_EXPORT_UNMASKED,
+            Cap.CASES_VIEW,
+            Cap.CASES_INTAKE,
+            Cap.CASES_HANDLE,
         }
     ),
     Role.GRID_WORKER: frozenset(
-        {Cap.PLACES_VIEW, Cap.PEOPLE_VIEW, Cap.PEOPLE_SENSITIVE, Cap.PEOPLE_REVEAL, Cap.PEOPLE_EDIT}
+        {
+            Cap.PLACES_VIEW,
+            Cap.PEOPLE_VIEW,
+            Cap.PEOPLE_SENSITIVE,
+            Cap.PEOPLE_REVEAL,
+            Cap.PEOPLE_EDIT,
+            Cap.CASES_VIEW,
+            Cap.CASES_INTAKE,
+            Cap.CASES_HANDLE,
+        }
     ),
-    Role.CHIEF: frozenset({Cap.PLACES_VIEW, Cap.PEOPLE_VIEW}),
+    Role.CHIEF: frozenset({Cap.PLACES_VIEW, Cap.PEOPLE_VIEW, Cap.CASES_VIEW, Cap.CASES_INTAKE}),
     Role.PARTY_MEMBER: frozenset({Cap.PLACES_VIEW}),
     Role.VOLUNTEER: frozenset({Cap.PLACES_VIEW}),
     Role.PARTNER_CONTACT: frozenset({Cap.PLACES_VIEW}),

@@ -70,6 +70,18 @@ ACTION_LABELS: dict[str, Any] = {
     "roster.export": _("exported a roster"),
     "keys.rotate": _("rotated the encryption key"),
     "caretag.save": _("changed the care tag list"),
+    "case.create": _("took in a case"),
+    "case.accept": _("accepted a case"),
+    "case.reject": _("rejected a case"),
+    "case.assign": _("assigned a case"),
+    "case.start": _("started on a case"),
+    "case.resolve": _("resolved a case"),
+    "case.rate": _("recorded a rating"),
+    "case.close": _("closed a case"),
+    "case.reopen": _("reopened a case"),
+    "case.merge": _("merged a case"),
+    "case.escalate": _("escalated a case to the street"),
+    "case.reveal": _("revealed a reporter's phone number"),
 }
 
 

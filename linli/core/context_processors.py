@@ -21,6 +21,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("places:index"), _("Places"), "places"))
     if not scope_for(user, Cap.PEOPLE_VIEW).is_empty:
         items.append((reverse("people:search"), _("Residents"), "people"))
+    from linli.cases.queries import sees_cases
+
+    if sees_cases(user):
+        items.append((reverse("cases:inbox"), _("Cases"), "cases"))
     if not scope_for(user, Cap.AUDIT_VIEW).is_empty:
         items.append((reverse("core:audit"), _("Audit log"), "audit"))
     items.append((reverse("accounts:profile"), _("My account"), "account"))

@@ -87,13 +87,24 @@ def scope_for(user: Any, capability: str) -> Scope:
     from linli.accounts.models import Grant
     from linli.accounts.roles import roles_with
 
+    # The user's active grants, read once for every capability: each page asks for several.
+    grants: list[tuple[str, str | None, int | None, int | None]] | None = user.__dict__.get(
+        "_linli_grants"
+    )
+    if grants is None:
+        grants = list(
+            Grant.objects.filter(user=user, revoked_at__isnull=True).values_list(
+                "role", "place__path", "grid_id", "lane_id"
+            )
+        )
+        user.__dict__["_linli_grants"] = grants
+    roles = set(roles_with(capability))
     ranges: list[tuple[str, str]] = []
     grid_ids: set[int] = set()
     lane_ids: set[int] = set()
-    grants = Grant.objects.filter(
-        user=user, revoked_at__isnull=True, role__in=roles_with(capability)
-    ).values_list("place__path", "grid_id", "lane_id")
-    for place_path, grid_id, lane_id in grants:
+    for role, place_path, grid_id, lane_id in grants:
+        if role not in roles:
+            continue
         if place_path:
             ranges.append((place_path, path_end(place_path)))
         elif grid_id:
@@ -108,3 +119,4 @@ def scope_for(user: Any, capability: str) -> Scope:
 def forget_scopes(user: Any) -> None:
     """Drop the cached scopes, after the user's grants change."""
     user.__dict__.pop("_linli_scopes", None)
+    user.__dict__.pop("_linli_grants", None)

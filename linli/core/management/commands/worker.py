@@ -30,10 +30,18 @@ def _purge_throttles() -> None:
     purge_expired_throttles()
 
 
+def _case_sweep() -> None:
+    from linli.cases.workflow import sweep
+
+    sweep()
+
+
 # (name, every N seconds, function)
 PERIODIC: list[tuple[str, int, Callable[[], None]]] = [
     ("clearsessions", 3600, _clear_sessions),
     ("purge-login-throttles", 3600, _purge_throttles),
+    # Overdue flags and closing resolved cases left unrated: see linli.cases.workflow.sweep.
+    ("case-sweep", 300, _case_sweep),
 ]
 
 

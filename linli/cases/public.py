@@ -1,0 +1,150 @@
+"""The residents' side, no account needed: the form a building's QR code leads to, and the
+tracking page where a resident follows their case and rates it.
+
+The QR code carries a signed token naming the building, so nobody can file against a building by
+guessing its number, and the form shows the building's name without revealing anything else. The
+tracking page is reached by the 8-character tracking code alone and shows no personal data: the
+category, the place's name, the state, the public timeline, and the reason if it was rejected.
+Filing is limited per address (``PUBLIC_LIMIT`` an hour) so a script cannot flood a community.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from linli.core.context import current_request
+from linli.core.models import AuditEntry
+from linli.places.models import Place, PlaceKind
+
+from . import workflow
+from .forms import PublicCaseForm, RateForm
+from .models import Case, CaseEvent, Channel, State
+
+SALT = "linli.cases.qr"
+PUBLIC_LIMIT = 10  # cases an hour from one address
+
+
+def qr_token(place: Place) -> str:
+    return signing.Signer(salt=SALT).sign(str(place.pk))
+
+
+def qr_url(place: Place) -> str:
+    return reverse("public_cases:form", args=[qr_token(place)])
+
+
+def place_of_token(token: str) -> Place:
+    try:
+        place_id = int(signing.Signer(salt=SALT).unsign(token))
+    except (signing.BadSignature, ValueError) as exc:
+        raise Http404 from exc
+    place = Place.objects.filter(
+        pk=place_id, kind__in=(PlaceKind.BUILDING, PlaceKind.COMPOUND), retired_at__isnull=True
+    ).first()
+    if place is None:
+        raise Http404
+    return place
+
+
+def _too_many(request: HttpRequest) -> bool:
+    info = current_request.get()
+    if info is None or info.ip is None:
+        return False
+    since = timezone.now() - datetime.timedelta(hours=1)
+    recent = AuditEntry.objects.filter(
+        action="case.create", actor__isnull=True, ip=info.ip, at__gte=since
+    ).count()
+    return recent >= PUBLIC_LIMIT
+
+
+@require_http_methods(["GET", "POST"])
+def form(request: HttpRequest, token: str) -> HttpResponse:
+    place = place_of_token(token)
+    if request.method == "POST":
+        form = PublicCaseForm(request.POST, request.FILES)
+        if _too_many(request):
+            form.add_error(None, _("Too many requests from here just now; try again in an hour."))
+        elif form.is_valid():
+            from .views import take_in_with_photo
+
+            data = workflow.Intake(
+                channel=Channel.QR,
+                category=form.category_object(),
+                place=place,
+                description=form.cleaned_data["description"],
+                reporter_name=form.cleaned_data["reporter_name"],
+                reporter_phone=form.cleaned_data["reporter_phone"],
+                anonymous=form.cleaned_data["anonymous"],
+            )
+            try:
+                case = take_in_with_photo(None, data, form.cleaned_data.get("photo"))
+            except ValidationError as exc:
+                for key, errs in exc.message_dict.items():
+                    form.add_error(key if key in form.fields else None, errs)
+            else:
+                return redirect("public_cases:track", case.code)
+    else:
+        form = PublicCaseForm()
+    return render(request, "cases/public_form.html", {"form": form, "place": place})
+
+
+def _case_by_code(code: str) -> Case:
+    case = (
+        Case.objects.filter(code=code.strip().upper()[:12])
+        .select_related("category", "place", "merged_into")
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
+def track(request: HttpRequest, code: str) -> HttpResponse:
+    case = _case_by_code(code)
+    # A merged case follows its primary: the resident sees the primary's progress.
+    shown = case.merged_into if case.state == State.MERGED and case.merged_into else case
+    events = CaseEvent.objects.filter(case=shown, public=True).order_by("at", "id")
+    return render(
+        request,
+        "cases/track.html",
+        {
+            "case": case,
+            "shown": shown,
+            "events": events,
+            "rate_form": RateForm() if shown.state == State.RESOLVED and shown == case else None,
+        },
+    )
+
+
+@require_POST
+def rate(request: HttpRequest, code: str) -> HttpResponse:
+    case = _case_by_code(code)
+    form = RateForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "cases/track.html",
+            {"case": case, "shown": case, "events": [], "rate_form": form},
+            status=400,
+        )
+    # Rated already (a second press): the page shows the result.
+    with contextlib.suppress(workflow.IllegalTransition):
+        workflow.rate(None, case.pk, form.cleaned_data["rating"], form.cleaned_data["comment"])
+    return redirect("public_cases:track", case.code)
+
+
+def lookup(request: HttpRequest) -> HttpResponse:
+    """A small form: type a tracking code, see the case."""
+    code = request.GET.get("code", "").strip()
+    if code:
+        return redirect("public_cases:track", code.upper()[:12])
+    return render(request, "cases/lookup.html", {})

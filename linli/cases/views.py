@@ -1,0 +1,409 @@
+"""Case pages for staff: the inbox, intake (with a pasted WeChat message), a case with its
+timeline and the steps the user may take, the three rates, and the QR code sheet of a building."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from linli.accounts.models import User
+from linli.accounts.roles import Cap
+from linli.core import audit
+from linli.core.identifiers import mask_mobile
+from linli.core.scope import scope_for
+from linli.places.models import Place
+from linli.places.queries import access_place
+
+from . import photos, queries, workflow
+from .forms import (
+    CommentForm,
+    IntakeForm,
+    MergeForm,
+    PasteForm,
+    RateForm,
+    ReasonForm,
+    ResolveForm,
+    intake_places,
+)
+from .models import Case, CaseEvent, Category, Notification, PhotoKind, category_label
+from .paste import guess
+from .public import qr_url
+from .rates import rates, rates_by_child
+
+
+def _errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for key, errs in exc.message_dict.items():
+            form.add_error(key if key in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not queries.sees_cases(user):
+        raise Http404
+    has_scope = not scope_for(user, Cap.CASES_VIEW).is_empty
+    mine = request.GET.get("who", "all" if has_scope else "mine") == "mine" or not has_scope
+    state = request.GET.get("state", "open")
+    if state not in (*queries.STATE_FILTERS, "all"):
+        state = "open"
+    category_id = request.GET.get("category")
+    try:
+        category = int(category_id) if category_id else None
+    except ValueError:
+        category = None
+    overdue = request.GET.get("overdue") == "1"
+    qs = queries.inbox(
+        user, mine=mine, state=state, category_id=category, overdue_only=overdue
+    ).select_related("category", "place", "assignee")
+    # No count over the whole scope (a street has hundreds of thousands of cases): one row more
+    # than a page tells whether there is a next one.
+    page_param = request.GET.get("page", "1")
+    page_no = min(int(page_param), 1000) if page_param.isdigit() and int(page_param) > 0 else 1
+    size = 50
+    rows = list(qs[(page_no - 1) * size : page_no * size + 1])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "cases": rows[:size],
+            "has_next": len(rows) > size,
+            "page_no": page_no,
+            "query": query.urlencode(),
+            "mine": mine,
+            "has_scope": has_scope,
+            "state": state,
+            "overdue": overdue,
+            "category": category,
+            "categories": [
+                (c.pk, category_label(c)) for c in Category.objects.filter(parent__isnull=True)
+            ],
+            "may_intake": not scope_for(user, Cap.CASES_INTAKE).is_empty,
+            "may_rates": has_scope,
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+def new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if scope_for(user, Cap.CASES_INTAKE).is_empty:
+        raise Http404
+    paste_form = PasteForm()
+    if request.method == "POST" and "paste" in request.POST:
+        # Pre-fill the form from a pasted WeChat message; nothing is saved yet.
+        paste_form = PasteForm(request.POST)
+        initial: dict[str, Any] = {"channel": "wechat"}
+        if paste_form.is_valid():
+            found = guess(paste_form.cleaned_data["text"], intake_places(user))
+            initial.update(description=found.description, reporter_phone=found.phone)
+            if found.building_id:
+                initial["place"] = found.building_id
+            category = Category.objects.filter(code=found.category_code, active=True).first()
+            if category:
+                initial["category"] = category.pk
+        form = IntakeForm(user, initial=initial)
+    elif request.method == "POST":
+        form = IntakeForm(user, request.POST, request.FILES)
+        if form.is_valid():
+            data = workflow.Intake(
+                channel=form.cleaned_data["channel"],
+                category=form.category_object(),
+                place=form.place_object(),
+                description=form.cleaned_data["description"],
+                priority=form.cleaned_data["priority"],
+                reporter_name=form.cleaned_data["reporter_name"],
+                reporter_phone=form.cleaned_data["reporter_phone"],
+                anonymous=form.cleaned_data["anonymous"],
+            )
+            try:
+                case = take_in_with_photo(user, data, form.cleaned_data.get("photo"))
+            except ValidationError as exc:
+                _errors(form, exc)
+            else:
+                messages.success(request, _("Case %(code)s taken in.") % {"code": case.code})
+                return redirect("cases:detail", case.pk)
+    else:
+        form = IntakeForm(user, initial={"place": request.GET.get("place")})
+    return render(request, "cases/new.html", {"form": form, "paste_form": paste_form})
+
+
+def take_in_with_photo(actor: Any, data: workflow.Intake, photo: Any) -> Case:
+    """Intake and its photo in one transaction; the file is removed if anything fails."""
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            case = workflow.take_in(actor, data)
+            if photo:
+                written.append(photos.save(case, photo, PhotoKind.INTAKE).file)
+    except Exception:
+        photos.discard(written)
+        raise
+    return case
+
+
+def _steps(user: Any, case: Case) -> list[str]:
+    return [
+        action
+        for action, (sources, _target) in workflow.TRANSITIONS.items()
+        if case.state in sources and action != "rate" and workflow.may_step(user, case, action)
+    ]
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = queries.access_case(request.user, case_id)
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    steps = _steps(user, case)
+    handles = workflow.may_handle(user, case)
+    context = {
+        "case": case,
+        "steps": steps,
+        "handles": handles,
+        "events": CaseEvent.objects.filter(case=case).select_related("actor"),
+        "photos": list(case.photos.all()),
+        "phone_masked": mask_mobile(case.reporter_phone),
+        "assignable": workflow.assignable(case) if "assign" in steps else [],
+        "may_escalate": handles and case.is_open and case.escalated_at is None,
+        "may_comment": workflow.may_step(user, case, "resolve"),
+        "reason_form": ReasonForm(),
+        "resolve_form": ResolveForm(),
+        "merge_form": MergeForm(),
+        "comment_form": CommentForm(),
+        "rate_form": RateForm(),
+        "now": timezone.now(),
+    }
+    context.update(extra)
+    return context
+
+
+STEP_HANDLERS = ("accept", "start", "close")
+
+
+@login_required
+@require_POST
+def step(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+    """One workflow step from the case page. Errors come back on the page, nothing changed."""
+    user = request.user
+    case = queries.access_case(user, case_id)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            if action in STEP_HANDLERS:
+                getattr(workflow, action)(user, case.pk)
+            elif action in ("reject", "reopen", "escalate"):
+                form = ReasonForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError({"reason": _("Give a reason.")})
+                getattr(workflow, action)(user, case.pk, form.cleaned_data["reason"])
+            elif action == "assign":
+                assignee = User.objects.filter(pk=request.POST.get("assignee") or 0).first()
+                workflow.assign(user, case.pk, assignee)
+            elif action == "resolve":
+                resolve_form = ResolveForm(request.POST, request.FILES)
+                if not resolve_form.is_valid():
+                    raise ValidationError(
+                        [e for errs in resolve_form.errors.values() for e in errs]
+                    )
+                updated = workflow.resolve(user, case.pk, resolve_form.cleaned_data["resolution"])
+                if resolve_form.cleaned_data.get("photo"):
+                    written.append(
+                        photos.save(
+                            updated, resolve_form.cleaned_data["photo"], PhotoKind.RESOLUTION
+                        ).file
+                    )
+            elif action == "rate":
+                rate_form = RateForm(request.POST)
+                if not rate_form.is_valid() or not workflow.may_handle(user, case):
+                    raise ValidationError(_("Choose one of the five levels."))
+                workflow.rate(
+                    user,
+                    case.pk,
+                    rate_form.cleaned_data["rating"],
+                    rate_form.cleaned_data["comment"],
+                )
+            elif action == "merge":
+                merge_form = MergeForm(request.POST)
+                code = merge_form.data.get("primary", "").strip().upper()
+                primary = queries.cases_for(user).filter(code=code).first()
+                if primary is None:
+                    raise ValidationError(_("No case here has this tracking code."))
+                workflow.merge(user, case.pk, primary.pk)
+            elif action == "comment":
+                comment_form = CommentForm(request.POST)
+                if not comment_form.is_valid():
+                    raise ValidationError(_("Write something."))
+                workflow.comment(
+                    user,
+                    case.pk,
+                    comment_form.cleaned_data["text"],
+                    public=comment_form.cleaned_data["public"],
+                )
+            else:
+                raise Http404
+    except (ValidationError, PermissionDenied) as exc:
+        photos.discard(written)
+        if isinstance(exc, PermissionDenied):
+            raise
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("cases:detail", case.pk)
+
+
+@login_required
+@require_POST
+def reveal_phone(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The reporter's number, to call them back: handlers only, with a reason, audited."""
+    case = queries.access_case(request.user, case_id)
+    if not workflow.may_handle(request.user, case) or not case.reporter_phone:
+        raise Http404
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(_("Give a reason."), status=400)
+    audit.record(
+        request.user,
+        "case.reveal",
+        case,
+        place_path=case.path,
+        data={"reason": form.cleaned_data["reason"][:200]},
+    )
+    shown = (
+        case.reporter_phone[3:] if case.reporter_phone.startswith("+86") else case.reporter_phone
+    )
+    return HttpResponse(f'<span class="secret">{shown}</span>')
+
+
+@login_required
+@require_GET
+def photo(request: HttpRequest, case_id: int, photo_id: int) -> FileResponse:
+    case = queries.access_case(request.user, case_id)
+    found = case.photos.filter(pk=photo_id).first()
+    if found is None:
+        raise Http404
+    path = photos.path_of(found)
+    if not path.exists():
+        raise Http404
+    # FileResponse closes the file when the response is done.
+    response = FileResponse(path.open("rb"), content_type=found.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365}
+
+
+@login_required
+@require_GET
+def rates_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    scope = scope_for(user, Cap.CASES_VIEW)
+    if scope.is_empty:
+        raise Http404
+    place_id = request.GET.get("place")
+    place: Place | None = None
+    if place_id and place_id.isdigit():
+        place = access_place(user, int(place_id), Cap.CASES_VIEW)
+    elif len(scope.ranges) == 1:
+        place = Place.objects.filter(path=scope.ranges[0][0]).first()
+    days = PERIODS.get(request.GET.get("days", "30"), 30)
+    now = timezone.now()
+    start = now - datetime.timedelta(days=days)
+    scope_q = scope.q()
+    if place is not None:
+        from django.db.models import Q
+
+        scope_q &= Q(path__gte=place.path, path__lt=place.path_end)
+    total = rates(scope_q, start, now, now=now)
+    children: list[tuple[Place, Any]] = []
+    if place is not None:
+        by_child = rates_by_child(scope_q, place.path, start, now, now=now)
+        names = {p.path: p for p in Place.objects.filter(path__in=list(by_child))}
+        children = [(names[path], r) for path, r in by_child.items() if path in names]
+    overdue = list(
+        queries.cases_for(user)
+        .filter(scope_q, overdue=True, state__in=queries.STATE_FILTERS["open"])
+        .select_related("category", "place", "assignee")
+        .order_by("respond_by")[:100]
+    )
+    return render(
+        request,
+        "cases/rates.html",
+        {
+            "place": place,
+            "days": days,
+            "periods": list(PERIODS.values()),
+            "total": total,
+            "children": children,
+            "overdue": overdue,
+        },
+    )
+
+
+@login_required
+@require_GET
+def qr_sheet(request: HttpRequest, place_id: int) -> HttpResponse:
+    """A printable sheet for a building (or each building of a compound): its QR code leading to
+    the residents' form."""
+    place = access_place(request.user, place_id, Cap.CASES_INTAKE)
+    buildings = [place]
+    if place.kind != "building":
+        buildings = list(
+            Place.objects.filter(
+                path__gt=place.path, path__lt=place.path_end, kind="building"
+            ).order_by("path")[:300]
+        )
+    import segno
+
+    sheets = []
+    for building in buildings:
+        url = request.build_absolute_uri(qr_url(building))
+        svg = segno.make(url, error="m").svg_inline(scale=6, border=2, omitsize=True)
+        sheets.append((building, url, svg))
+    return render(request, "cases/qr.html", {"place": place, "sheets": sheets})
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    from .notify import notification_text
+
+    assert isinstance(request.user, User)  # login_required
+    mine = Notification.objects.filter(user=request.user)
+    if request.method == "POST":
+        mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("cases:notifications")
+    page = Paginator(
+        mine.select_related("event__case").order_by("-created_at", "-id"), 50
+    ).get_page(request.GET.get("page"))
+    # Only cases the user may still open are links: a notice outlives a revoked grant.
+    visible = set(
+        queries.cases_for(request.user)
+        .filter(pk__in=[n.event.case_id for n in page])
+        .values_list("pk", flat=True)
+    )
+    rows = [(n, notification_text(n.event), n.event.case_id in visible) for n in page]
+    return render(request, "cases/notifications.html", {"page": page, "rows": rows})
