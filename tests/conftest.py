@@ -136,6 +136,17 @@ def live_world(transactional_db) -> World:
 
 
 def build_world() -> World:
+    # The lists the migrations seed (care tags, case categories): a transactional test before this
+    # one may have flushed them.
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    for seed in (
+        "linli.people.migrations.0002_builtin_tags",
+        "linli.cases.migrations.0002_builtin_categories",
+    ):
+        import_module(seed).add(django_apps, None)
     district = actions.create_place(None, kind=PlaceKind.DISTRICT, code="440106", name="测试区")
     street = actions.create_place(
         None, kind=PlaceKind.STREET, code="440106001000", name="测试街道", parent=district

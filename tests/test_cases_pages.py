@@ -318,3 +318,44 @@ def test_rates_page_and_notifications(world, as_user):
     client.post("/cases/notifications/")
     assert not Notification.objects.filter(user=world.worker, read_at__isnull=True).exists()
     assert re.search(r"Case|诉求|案件", body)
+
+
+# --- duplicates ---------------------------------------------------------------------------------
+
+
+def test_likely_duplicates_in_the_same_compound_are_offered(world, as_user):
+    from linli.cases.duplicates import similar
+
+    first = make_case(world, description="1栋电梯停在5楼不动了，老人下不了楼")
+    unrelated = make_case(world, description="小区东门垃圾桶满了没人清运", category="rubbish")
+    # Another building of the same compound, the same lift trouble in other words.
+    second = make_case(
+        world, place=world.a.other_building, description="电梯停在5楼不动，老人没法下楼"
+    )
+    # The same words in another community are not a duplicate.
+    make_case(
+        world,
+        place=world.b.building,
+        description="1栋电梯停在5楼不动了，老人下不了楼",
+        actor=world.neighbour,
+    )
+    found = similar(second)
+    assert [c.pk for c, _score in found] == [first.pk]
+    assert found[0][1] >= 0.35
+    assert unrelated.pk not in [c.pk for c, _s in similar(first)]
+    page = as_user(world.worker).get(f"/cases/{second.pk}/").content.decode()
+    assert first.code in page and 'name="primary"' in page
+    as_user(world.worker).post(f"/cases/{second.pk}/merge/", {"primary": first.code})
+    second.refresh_from_db()
+    assert second.state == State.MERGED and second.merged_into_id == first.pk
+
+
+def test_cases_older_than_thirty_days_are_not_duplicates(world):
+    import datetime
+
+    from linli.cases.duplicates import similar
+
+    old = make_case(world, description="电梯停在5楼不动")
+    Case.objects.filter(pk=old.pk).update(received_at=old.received_at - datetime.timedelta(days=31))
+    new = make_case(world, description="电梯停在5楼不动")
+    assert similar(new) == []

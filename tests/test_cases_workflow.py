@@ -424,3 +424,19 @@ def test_closed_cases_keep_resolution_counted(world):
     workflow.close(world.worker, case.pk)
     r = rates(scope_for(world.worker, Cap.CASES_VIEW).q(), T0, timezone.now())
     assert r.resolved == 1 and r.accepted == 1
+
+
+def test_the_worker_runs_the_sweep_and_delivers_notifications(live_world):
+    """``linli worker --once`` (which closes stale connections, so committed data is used)."""
+    import io
+
+    world = live_world
+
+    from django.core.management import call_command
+
+    case = new_case(world, now=timezone.now() - datetime.timedelta(hours=10))  # lift: 4 hours
+    workflow.comment(world.grid_worker, case.pk, "已电话联系电梯公司")
+    call_command("worker", "--once", stdout=io.StringIO(), stderr=io.StringIO())
+    assert Case.objects.get(pk=case.pk).overdue
+    # The grid worker's note reached the worker who took the case in.
+    assert Notification.objects.filter(user=world.worker).count() == 1

@@ -181,3 +181,73 @@ def test_worker_reveals_a_number_on_a_phone_and_it_is_audited(live_server, live_
     assert fits_the_screen(phone)
     phone.screenshot(path=str(SHOTS / "worker-reveal-360.png"), full_page=True)
     assert AuditEntry.objects.filter(action="resident.reveal", actor_name="worker").count() == 1
+
+
+def test_a_case_from_the_qr_code_to_the_residents_rating(live_server, live_world, browser, phone):
+    """The issue's whole story: a resident scans the building's code on a phone, files a case
+    with a photo, gets a tracking code; the worker assigns it, the grid worker resolves it; the
+    resident rates it; the rates move."""
+    import datetime
+    import tempfile
+
+    from linli.cases.models import Case
+    from linli.cases.public import qr_url
+    from tests.test_cases_pages import PNG
+
+    w = live_world
+    SHOTS.mkdir(exist_ok=True)
+    phone.goto(live_server.url + qr_url(w.a.building))
+    assert w.a.building.name in phone.content() and fits_the_screen(phone)
+    phone.select_option("select[name=category]", label="设施维修 › 电梯")
+    phone.fill("textarea[name=description]", "2单元电梯停在5楼不动，老人下不了楼")
+    with tempfile.NamedTemporaryFile(suffix=".png") as photo:
+        photo.write(PNG)
+        photo.flush()
+        phone.set_input_files("input[name=photo]", photo.name)
+        phone.fill("input[name=reporter_phone]", "13912345678")
+        phone.screenshot(path=str(SHOTS / "resident-qr-form-360.png"), full_page=True)
+        phone.click("button.primary")
+        phone.wait_for_url("**/r/t/*/")
+    case = Case.objects.get()
+    assert case.code in phone.content() and case.photos.count() == 1
+    assert "已接收" in phone.content() and fits_the_screen(phone)
+    phone.screenshot(path=str(SHOTS / "resident-tracking-360.png"), full_page=True)
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 900})
+    worker = desk.new_page()
+    log_in(worker, live_server.url, "worker")
+    worker.goto(live_server.url + "/cases/")
+    worker.click("text=2单元电梯停在5楼不动")
+    worker.click("button:has-text('受理')")
+    worker.select_option("select[name=assignee]", label="grid_worker")
+    worker.click("button:has-text('派单')")
+    assert "已派单" in worker.content()
+    desk.close()
+
+    grid = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    g = grid.new_page()
+    log_in(g, live_server.url, "grid_worker")
+    g.goto(f"{live_server.url}/cases/?who=mine")
+    g.click("text=2单元电梯停在5楼不动")
+    g.fill("textarea[name=resolution]", "已联系电梯公司更换控制板，恢复运行")
+    g.click("button:has-text('办结')")
+    assert "已办结" in g.content()
+    g.screenshot(path=str(SHOTS / "grid-worker-resolved-360.png"), full_page=True)
+    grid.close()
+
+    phone.goto(f"{live_server.url}/r/t/{case.code}/")
+    phone.check("input[name=rating][value='5']")
+    phone.click("button:has-text('提交评价')")
+    phone.wait_for_load_state()
+    assert "已评价" in phone.content() and "非常满意" in phone.content()
+    case.refresh_from_db()
+    assert case.rating == 5
+
+    from django.db.models import Q
+
+    from linli.cases.rates import rates
+
+    r = rates(
+        Q(pk=case.pk), case.received_at, case.received_at + __import__("datetime").timedelta(1)
+    )
+    assert (r.resolved, r.accepted, r.satisfied, r.rated) == (1, 1, 1, 1)

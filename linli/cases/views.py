@@ -26,6 +26,7 @@ from linli.places.models import Place
 from linli.places.queries import access_place
 
 from . import photos, queries, workflow
+from .duplicates import similar
 from .forms import (
     CommentForm,
     IntakeForm,
@@ -194,6 +195,12 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         "comment_form": CommentForm(),
         "rate_form": RateForm(),
         "now": timezone.now(),
+        # Same matter raised by neighbours: offered for merging while the case is open.
+        "duplicates": (
+            similar(case, visible=queries.cases_for(user))
+            if handles and case.state in workflow.TRANSITIONS["merge"][0]
+            else []
+        ),
     }
     context.update(extra)
     return context

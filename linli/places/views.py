@@ -46,6 +46,9 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
         context["lanes"] = list(queries.lanes_for(request.user).filter(community=place))
     sees_people = scope_for(request.user, Cap.PEOPLE_VIEW).contains(place)
     context["sees_people"] = sees_people
+    context["takes_cases"] = place.kind in ("compound", "building") and scope_for(
+        request.user, Cap.CASES_INTAKE
+    ).contains(place)
     if place.kind == PlaceKind.BUILDING:
         layout = queries.building_layout(place)
         if sees_people:

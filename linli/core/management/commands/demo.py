@@ -2,7 +2,8 @@
 
 ``--if-empty`` does nothing when the database already has places (``make run`` uses it);
 ``--scale N`` adds N benchmark communities (about 1,000 dwellings each) for district-scale runs.
-Both the demo street and the benchmark communities get invented residents (``people.demo``).
+Both the demo street and the benchmark communities get invented residents (``people.demo``)
+and a year of residents' cases (``cases.demo``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db import transaction
 from linli.accounts.actions import grant_role
 from linli.accounts.models import User
 from linli.accounts.roles import Role
+from linli.cases import demo as cases_demo
 from linli.core import audit
 from linli.people import demo as people_demo
 from linli.places import demo
@@ -65,11 +67,13 @@ class Command(BaseCommand):
                 street = demo.build_demo_street()
                 residents = people_demo.populate(people_demo.dwellings_under(street), seed=2026)
                 self.make_users(street)
+                cases = cases_demo.populate([street], seed=2026)
                 audit.record(None, "demo.load", street, place_path=street.path)
             self.stdout.write(
                 self.style.SUCCESS(f"Demo street loaded in {time.monotonic() - started:.1f}s.")
             )
             self.print_residents(residents)
+            self.print_cases(cases)
         elif not options["scale"]:
             self.stdout.write("The demo street is already loaded.")
         if options["scale"]:
@@ -82,6 +86,8 @@ class Command(BaseCommand):
                 built = time.monotonic() - t0
                 new = Place.objects.filter(kind=PlaceKind.DWELLING, pk__gt=last)
                 residents = people_demo.populate(new, seed=7 + last)
+                communities = list(Place.objects.filter(kind=PlaceKind.COMMUNITY, pk__gt=last))
+                cases = cases_demo.populate(communities, seed=7 + last)
             dwellings = Place.objects.filter(kind=PlaceKind.DWELLING).count()
             self.stdout.write(
                 self.style.SUCCESS(
@@ -90,6 +96,7 @@ class Command(BaseCommand):
                 )
             )
             self.print_residents(residents)
+            self.print_cases(cases)
         self.print_logins()
 
     def make_users(self, street: Place) -> None:
@@ -123,6 +130,14 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{summary.residents} residents in {summary.households} households "
                 f"({summary.dwellings} dwellings) written in {summary.seconds:.1f}s."
+            )
+        )
+
+    def print_cases(self, summary: cases_demo.Summary) -> None:
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{summary.cases} cases with {summary.events} timeline events written in "
+                f"{summary.seconds:.1f}s."
             )
         )
 
