@@ -37,9 +37,11 @@ api = NinjaAPI(
 )
 
 from linli.accounts.api import router as accounts_router  # noqa: E402
+from linli.cases.api import router as cases_router  # noqa: E402
 from linli.people.api import router as people_router  # noqa: E402
 from linli.places.api import router as places_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/", places_router)
 api.add_router("/", people_router)
+api.add_router("/", cases_router)

@@ -15,6 +15,8 @@ urlpatterns = [
     path("cases/", include("linli.cases.urls")),
     # The residents' side: no login (QR form, tracking page).
     path("r/", include("linli.cases.urls_public")),
+    # Open311 GeoReport v2: other programs list services, file cases with a key, follow them.
+    path("open311/", include("linli.cases.urls_open311")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

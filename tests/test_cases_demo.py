@@ -21,7 +21,9 @@ NOW = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.UTC)
 
 @pytest.fixture
 def demo_street(db):
-    call_command("demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    import io
+
+    call_command("demo", verbosity=0, stdout=io.StringIO())
     return Place.objects.get(kind=PlaceKind.STREET, code__startswith="440199001")
 
 
@@ -52,7 +54,9 @@ def test_demo_cases_are_consistent(demo_street):
             scope = scope_for(case.assignee, Cap.PLACES_VIEW)
             assert scope.contains(case), (case.pk, case.assignee)
         if case.rating is not None:
-            assert case.state in (State.RATED, State.CLOSED) and case.rated_at >= case.resolved_at
+            assert case.state in (State.RATED, State.CLOSED)
+            assert case.rated_at is not None and case.resolved_at is not None
+            assert case.rated_at >= case.resolved_at
 
 
 def test_demo_rates_look_like_a_working_community(demo_street):
@@ -63,9 +67,9 @@ def test_demo_rates_look_like_a_working_community(demo_street):
         datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
         datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC),
     )
-    assert 0.75 <= r.response <= 0.98
-    assert 0.6 <= r.resolution <= 0.99
-    assert 0.6 <= r.satisfaction <= 0.9
+    assert r.response is not None and 0.75 <= r.response <= 0.98
+    assert r.resolution is not None and 0.6 <= r.resolution <= 0.99
+    assert r.satisfaction is not None and 0.6 <= r.satisfaction <= 0.9
 
 
 def test_populate_is_seeded(world):

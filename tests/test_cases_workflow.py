@@ -440,3 +440,11 @@ def test_the_worker_runs_the_sweep_and_delivers_notifications(live_world):
     assert Case.objects.get(pk=case.pk).overdue
     # The grid worker's note reached the worker who took the case in.
     assert Notification.objects.filter(user=world.worker).count() == 1
+
+
+def test_a_taken_tracking_code_is_drawn_again(world, monkeypatch):
+    first = new_case(world)
+    codes = iter([first.code, "ZZZZ2222"])
+    monkeypatch.setattr(workflow, "new_code", lambda: next(codes))
+    second = new_case(world, description="另一件事，换个查询码")
+    assert second.code == "ZZZZ2222" and Case.objects.count() == 2

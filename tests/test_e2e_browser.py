@@ -247,7 +247,5 @@ def test_a_case_from_the_qr_code_to_the_residents_rating(live_server, live_world
 
     from linli.cases.rates import rates
 
-    r = rates(
-        Q(pk=case.pk), case.received_at, case.received_at + __import__("datetime").timedelta(1)
-    )
+    r = rates(Q(pk=case.pk), case.received_at, case.received_at + datetime.timedelta(days=1))
     assert (r.resolved, r.accepted, r.satisfied, r.rated) == (1, 1, 1, 1)

@@ -125,6 +125,34 @@ ROUTES = [
             "/care-tags",
         )
     ),
+    # The cases API: every endpoint is checked against the outsider, the neighbouring worker and
+    # anonymous callers, and the roles that may use it, in tests/test_cases_api.py.
+    *(
+        Route(path, lambda w: "", "cases-api", api=True)
+        for path in (
+            "/cases",
+            "/cases/rates",
+            "/case-categories",
+            "/cases/{case_id}",
+            "/cases/{case_id}/assignable",
+            *(
+                f"/cases/{{case_id}}/{step}"
+                for step in (
+                    "accept",
+                    "reject",
+                    "assign",
+                    "start",
+                    "resolve",
+                    "rate",
+                    "close",
+                    "reopen",
+                    "merge",
+                    "escalate",
+                    "comment",
+                )
+            ),
+        )
+    ),
     # Cases. The workflow steps (POST, answering with a redirect) are checked against the
     # outsider, the neighbour and each role in tests/test_cases_pages.py.
     Route("cases:inbox", lambda w: "/cases/", "list"),
@@ -155,6 +183,15 @@ ROUTES = [
     Route("public_cases:form", lambda w: "/r/b/x/", "public"),
     Route("public_cases:track", lambda w: f"/r/t/{w.case.code}/", "public"),
     Route("public_cases:rate", lambda w: f"/r/t/{w.case.code}/rate/", "public"),
+    # Open311 GeoReport v2: reading is open and filing needs an Open311 key, not a login; the
+    # key's community, the errors and the absence of personal data are in tests/test_open311.py.
+    Route("open311:discovery", lambda w: "/open311/discovery.json", "public"),
+    Route("open311:services", lambda w: "/open311/v2/services.json", "public"),
+    Route("open311:service", lambda w: "/open311/v2/services/lift.json", "public"),
+    Route("open311:requests", lambda w: "/open311/v2/requests.json", "public"),
+    Route("open311:request", lambda w: f"/open311/v2/requests/{w.case.code}.json", "public"),
+    Route("open311:token", lambda w: f"/open311/v2/tokens/{w.case.code}.json", "public"),
+    Route("open311:not_found", lambda w: "/open311/v2/nothing.json", "public"),
     Route("/me", lambda w: "/api/v1/me", "own", api=True),
     Route("/me/grants", lambda w: "/api/v1/me/grants", "own", api=True),
     Route("/places", lambda w: "/api/v1/places", "list", api=True),

@@ -9,3 +9,7 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from linli.cases import notify  # noqa: F401  (registers the outbox handler)
+        from linli.cases.open311 import AUDIT_LABELS
+        from linli.core.audit import ACTION_LABELS
+
+        ACTION_LABELS.update(AUDIT_LABELS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.crypto import EncryptedTextField
@@ -204,6 +205,29 @@ class Case(models.Model):
                 condition=Q(state__in=["accepted", "assigned", "in_progress"], overdue=False),
             ),
             models.Index(fields=["reporter_phone_index"], name="case_reporter_phone"),
+            # The inbox of a wide area (a street, a district): open cases in the inbox's order,
+            # walked from the start until a page is full.
+            models.Index(
+                fields=["-overdue", "-priority", "received_at", "id"],
+                name="case_open_inbox",
+                condition=Q(state__in=["received", "accepted", "assigned", "in_progress"]),
+            ),
+            # The three rates of a wide area: every column they count, so that the aggregate
+            # reads this index alone over the period's range.
+            models.Index(
+                fields=[
+                    "received_at",
+                    "path",
+                    "state",
+                    "overdue",
+                    "respond_by",
+                    "responded_at",
+                    "accepted_at",
+                    "resolved_at",
+                    "rating",
+                ],
+                name="case_rates_cover",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -294,6 +318,49 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.event_id}"
+
+
+class Open311Client(models.Model):
+    """A program that files residents' cases through Open311 (``linli.cases.open311``): a WeChat
+    mini program, a hotline's system, a neighbourhood app. It files into one community only, and
+    at most ``hourly_limit`` cases an hour. Only the SHA-256 of its key is stored; the key is shown
+    once, when it is issued (``linli open311 issue-key`` or the admin)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    key_prefix = models.CharField(_("key starts with"), max_length=12, editable=False)
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    # PROTECT: a community that clients file into is not deleted by accident.
+    community = models.ForeignKey(
+        "places.Place",
+        models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": "community"},
+        verbose_name=_("community"),
+    )
+    hourly_limit = models.PositiveIntegerField(_("cases an hour at most"), default=60)
+    created_at = models.DateTimeField(_("issued"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    # The rate limit: a fixed one-hour window, counted on this row under a row lock.
+    window_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    window_count = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("Open311 client")
+        verbose_name_plural = _("Open311 clients")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.hourly_limit is not None and self.hourly_limit < 1:
+            raise ValidationError({"hourly_limit": _("Allow at least one case an hour.")})
+        community = self.community if self.community_id else None
+        if community is not None and (community.kind != "community" or community.retired_at):
+            raise ValidationError({"community": _("A key files into one community: choose one.")})
 
 
 # (code, parent code, label, answer within hours, resolve within days)

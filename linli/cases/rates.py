@@ -53,6 +53,12 @@ class Rates:
         return self._ratio(self.satisfied, self.rated)
 
 
+def sum_rates(parts: list[Rates]) -> Rates:
+    """The rates of disjoint sets of cases, together."""
+    fields = Rates.__dataclass_fields__
+    return Rates(**{name: sum(getattr(r, name) for r in parts) for name in fields})
+
+
 def _aggregates(now: datetime.datetime) -> dict[str, Count]:
     return {
         "received": Count("pk"),

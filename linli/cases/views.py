@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -40,7 +41,7 @@ from .forms import (
 from .models import Case, CaseEvent, Category, Notification, PhotoKind, category_label
 from .paste import guess
 from .public import qr_url
-from .rates import rates, rates_by_child
+from .rates import rates, rates_by_child, sum_rates
 
 
 def _errors(form: Any, exc: ValidationError) -> None:
@@ -342,21 +343,27 @@ def rates_page(request: HttpRequest) -> HttpResponse:
     start = now - datetime.timedelta(days=days)
     scope_q = scope.q()
     if place is not None:
-        from django.db.models import Q
-
         scope_q &= Q(path__gte=place.path, path__lt=place.path_end)
-    total = rates(scope_q, start, now, now=now)
     children: list[tuple[Place, Any]] = []
     if place is not None:
         by_child = rates_by_child(scope_q, place.path, start, now, now=now)
         names = {p.path: p for p in Place.objects.filter(path__in=list(by_child))}
         children = [(names[path], r) for path, r in by_child.items() if path in names]
-    overdue = list(
-        queries.cases_for(user)
-        .filter(scope_q, overdue=True, state__in=queries.STATE_FILTERS["open"])
-        .select_related("category", "place", "assignee")
-        .order_by("respond_by")[:100]
-    )
+        # The place's own cases (filed on a compound, say) are not under any child.
+        total = (
+            rates(scope_q, start, now, now=now)
+            if not by_child
+            else sum_rates(
+                [*by_child.values(), rates(Q(path=place.path) & scope_q, start, now, now=now)]
+            )
+        )
+    else:
+        total = rates(scope_q, start, now, now=now)
+    if place is not None and scope_for(user, Cap.CASES_VIEW).contains(place):
+        overdue_qs = queries.inbox(user, mine=False, overdue_only=True, place=place)
+    else:
+        overdue_qs = queries.inbox(user, mine=False, overdue_only=True)
+    overdue = list(overdue_qs.select_related("category", "place", "assignee")[:100])
     return render(
         request,
         "cases/rates.html",

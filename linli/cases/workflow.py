@@ -197,10 +197,11 @@ def take_in(actor: Any, data: Intake, *, now: datetime.datetime | None = None) -
     now = now or timezone.now()
     place = clean.place
     for _attempt in range(5):
+        code = new_code()
         try:
             with transaction.atomic():
                 case = Case.objects.create(
-                    code=new_code(),
+                    code=code,
                     channel=clean.channel,
                     category=clean.category,
                     place=place,
@@ -230,7 +231,7 @@ def take_in(actor: Any, data: Intake, *, now: datetime.datetime | None = None) -
                 )
                 return case
         except IntegrityError:
-            if Case.objects.filter(code=case.code).exists():
+            if Case.objects.filter(code=code).exists():
                 continue  # the random code was taken: draw another
             raise
     raise RuntimeError("could not draw a free tracking code")
@@ -358,25 +359,34 @@ def assignable(case: Case) -> list[Any]:
     return list(User.objects.filter(pk__in=user_ids, is_active=True).order_by("username"))
 
 
-def _assignee_kind(user: Any, case: Case) -> str:
+def assignee_kinds(case: Case, user_ids: list[int]) -> dict[int, str]:
+    """What each of these people would be, as the case's assignee: from their roles on the case's
+    place (and its ancestors) and its grid, in one query whatever the number of people."""
+    from django.db.models import Q
+
     from linli.accounts.models import Grant
     from linli.core.paths import ancestors
 
-    roles = set(
-        Grant.objects.filter(
-            user=user, revoked_at__isnull=True, place__path__in=[*ancestors(case.path), case.path]
-        ).values_list("role", flat=True)
-    )
+    covering = Q(place__path__in=[*ancestors(case.path), case.path])
     if case.grid_id:
-        roles |= set(
-            Grant.objects.filter(
-                user=user, revoked_at__isnull=True, grid_id=case.grid_id
-            ).values_list("role", flat=True)
-        )
+        covering |= Q(grid_id=case.grid_id)
+    roles: dict[int, set[str]] = {pk: set() for pk in user_ids}
+    for user_id, role in Grant.objects.filter(
+        covering, user_id__in=user_ids, revoked_at__isnull=True
+    ).values_list("user_id", "role"):
+        roles[user_id].add(role)
+    return {pk: _kind_of(held) for pk, held in roles.items()}
+
+
+def _kind_of(roles: set[str]) -> str:
     for role, kind in ASSIGNEE_KIND_OF_ROLE.items():
         if role in roles and Role.COMMUNITY_WORKER not in roles:
             return kind
     return AssigneeKind.WORKER
+
+
+def _assignee_kind(user: Any, case: Case) -> str:
+    return assignee_kinds(case, [user.pk])[user.pk]
 
 
 def assign(

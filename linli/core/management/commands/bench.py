@@ -114,6 +114,31 @@ class Command(BaseCommand):
                 ),
                 ("chief: building with its households", "louzhang", f"/places/{building.pk}/"),
             ]
+        # Residents' cases, when the demo has them.
+        from linli.cases.models import Case
+
+        case = Case.objects.filter(path__startswith=community.path).order_by("-pk").first()
+        if case is not None:
+            cases += [
+                ("community worker: case inbox, open, overdue first", "shequ", "/cases/"),
+                ("district admin: case inbox of the whole district", "bench-district", "/cases/"),
+                ("community worker: one case with its timeline", "shequ", f"/cases/{case.pk}/"),
+                ("community worker: the three rates, 30 days", "shequ", "/cases/rates/"),
+                (
+                    "district admin: the three rates of the district, 30 days",
+                    "bench-district",
+                    f"/cases/rates/?place={district.pk}",
+                ),
+                (
+                    "district admin: the three rates of the district, 365 days",
+                    "bench-district",
+                    f"/cases/rates/?place={district.pk}&days=365",
+                ),
+            ]
+            cases += [
+                ("community worker: API case list", "shequ", "/api/v1/cases"),
+                ("district admin: API case list", "bench-district", "/api/v1/cases"),
+            ]
         base_client = Client()
         results = []
         for label, who, url in cases:
@@ -142,6 +167,7 @@ class Command(BaseCommand):
             "database": connection.vendor,
             "dwellings": dwellings,
             "places": Place.objects.count(),
+            "cases": Case.objects.count(),
             "results": results,
         }
         Path(options["out"]).parent.mkdir(parents=True, exist_ok=True)
