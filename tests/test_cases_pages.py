@@ -359,3 +359,19 @@ def test_cases_older_than_thirty_days_are_not_duplicates(world):
     Case.objects.filter(pk=old.pk).update(received_at=old.received_at - datetime.timedelta(days=31))
     new = make_case(world, description="电梯停在5楼不动")
     assert similar(new) == []
+
+
+def test_the_compound_board_shows_each_stage(world, as_user):
+    waiting = make_case(world, description="门口路灯坏了", category="lighting")
+    working = make_case(world, place=world.a.other_building, description="二号楼漏水")
+    workflow.accept(world.worker, working.pk)
+    workflow.assign(world.worker, working.pk, world.worker)
+    elsewhere = make_case(
+        world, place=world.b.building, description="乙社区路灯", actor=world.neighbour
+    )
+    body = as_user(world.worker).get(f"/cases/board/{world.a.compound.pk}/").content.decode()
+    assert waiting.title in body and working.title in body and elsewhere.title not in body
+    assert body.index(waiting.title) < body.index(working.title)  # received comes first
+    # The chief of building 1 sees only building 1's board.
+    assert as_user(world.chief).get(f"/cases/board/{world.a.compound.pk}/").status_code == 404
+    assert as_user(world.worker).get(f"/cases/board/{world.a.place.pk}/").status_code == 404

@@ -166,6 +166,7 @@ ROUTES = [
         allowed=("chief", "worker", "grid_worker"),
     ),
     Route("cases:detail", lambda w: f"/cases/{w.case.pk}/", "scoped", owner="chief"),
+    Route("cases:board", lambda w: f"/cases/board/{w.a.building.pk}/", "scoped", owner="chief"),
     Route(
         "cases:photo", lambda w: f"/cases/{w.case.pk}/photo/{w.photo.pk}/", "scoped", owner="chief"
     ),

@@ -9,6 +9,7 @@ urlpatterns = [
     path("rates/", views.rates_page, name="rates"),
     path("notifications/", views.notifications, name="notifications"),
     path("qr/<int:place_id>/", views.qr_sheet, name="qr"),
+    path("board/<int:place_id>/", views.board, name="board"),
     path("<int:case_id>/", views.detail, name="detail"),
     path("<int:case_id>/phone/", views.reveal_phone, name="reveal_phone"),
     path("<int:case_id>/photo/<int:photo_id>/", views.photo, name="photo"),

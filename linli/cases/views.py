@@ -38,7 +38,7 @@ from .forms import (
     ResolveForm,
     intake_places,
 )
-from .models import Case, CaseEvent, Category, Notification, PhotoKind, category_label
+from .models import Case, CaseEvent, Category, Notification, PhotoKind, State, category_label
 from .paste import guess
 from .public import qr_url
 from .rates import rates, rates_by_child, sum_rates
@@ -376,6 +376,42 @@ def rates_page(request: HttpRequest) -> HttpResponse:
             "overdue": overdue,
         },
     )
+
+
+BOARD_COLUMNS = (
+    (State.RECEIVED,),
+    (State.ACCEPTED, State.ASSIGNED),
+    (State.IN_PROGRESS,),
+    (State.RESOLVED,),
+)
+
+
+@login_required
+@require_GET
+def board(request: HttpRequest, place_id: int) -> HttpResponse:
+    """A compound's (or a building's) cases at a glance: one column per stage, overdue first, and
+    what was closed in the last 30 days."""
+    place = access_place(request.user, place_id, Cap.CASES_VIEW)
+    if place.kind not in ("compound", "building"):
+        raise Http404
+    under = Case.objects.filter(
+        scope_for(request.user, Cap.CASES_VIEW).q(),
+        path__gte=place.path,
+        path__lt=place.path_end,
+    ).select_related("category", "place", "assignee")
+    columns = []
+    for states in BOARD_COLUMNS:
+        rows = list(
+            under.filter(state__in=states).order_by("-overdue", "-priority", "received_at")[:60]
+        )
+        columns.append((State(states[-1]).label, rows))
+    since = timezone.now() - datetime.timedelta(days=30)
+    done = list(
+        under.filter(state__in=[State.RATED, State.CLOSED], updated_at__gte=since).order_by(
+            "-updated_at"
+        )[:30]
+    )
+    return render(request, "cases/board.html", {"place": place, "columns": columns, "done": done})
 
 
 @login_required

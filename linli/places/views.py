@@ -49,6 +49,9 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
     context["takes_cases"] = place.kind in ("compound", "building") and scope_for(
         request.user, Cap.CASES_INTAKE
     ).contains(place)
+    context["rates_here"] = place.kind in ("district", "street", "community") and scope_for(
+        request.user, Cap.CASES_VIEW
+    ).contains(place)
     if place.kind == PlaceKind.BUILDING:
         layout = queries.building_layout(place)
         if sees_people:
