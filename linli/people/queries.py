@@ -7,7 +7,7 @@ import datetime
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -85,12 +85,15 @@ def care_list(user: Any, place: Place, tag: str | None = None) -> QuerySet[Resid
     base = residents_for(user).filter(
         status=Status.ACTIVE, home__path__gte=place.path, home__path__lt=place.path_end
     )
+    # EXISTS, probed per resident through the (resident, tag) index: "IN (SELECT …)" makes
+    # PostgreSQL hash every tag of the district first (115 ms for one community at 1M residents).
+    mine = tagged.filter(resident_id=OuterRef("pk"))
     if tag == "aged_60":
         qs = base.filter(birth_date__lte=years_ago(60))
     elif tag:
-        qs = base.filter(pk__in=tagged.filter(tag__code=tag).values("resident_id"))
+        qs = base.filter(Exists(mine.filter(tag__code=tag)))
     else:
-        qs = base.filter(Q(birth_date__lte=years_ago(60)) | Q(pk__in=tagged.values("resident_id")))
+        qs = base.filter(Q(birth_date__lte=years_ago(60)) | Q(Exists(mine)))
     return (
         qs.select_related("home")
         .prefetch_related(
