@@ -38,6 +38,8 @@ api = NinjaAPI(
 
 from linli.accounts.api import router as accounts_router  # noqa: E402
 from linli.cases.api import router as cases_router  # noqa: E402
+from linli.network.api import router as network_router  # noqa: E402
+from linli.party.api import router as party_router  # noqa: E402
 from linli.people.api import router as people_router  # noqa: E402
 from linli.places.api import router as places_router  # noqa: E402
 
@@ -45,3 +47,5 @@ api.add_router("/", accounts_router)
 api.add_router("/", places_router)
 api.add_router("/", people_router)
 api.add_router("/", cases_router)
+api.add_router("/", network_router)
+api.add_router("/", party_router)

@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "linli.places",
     "linli.people",
     "linli.cases",
+    "linli.network",
+    "linli.party",
 ]
 
 MIDDLEWARE = [

@@ -13,8 +13,12 @@ urlpatterns = [
     path("places/", include("linli.places.urls")),
     path("people/", include("linli.people.urls")),
     path("cases/", include("linli.cases.urls")),
+    path("network/", include("linli.network.urls")),
+    path("party/", include("linli.party.urls")),
     # The residents' side: no login (QR form, tracking page).
     path("r/", include("linli.cases.urls_public")),
+    # In-service party members report to a community from its QR code (no login yet).
+    path("d/", include("linli.party.urls_public")),
     # Open311 GeoReport v2: other programs list services, file cases with a key, follow them.
     path("open311/", include("linli.cases.urls_open311")),
     path("i18n/setlang/", set_language, name="set_language"),

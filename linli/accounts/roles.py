@@ -58,11 +58,27 @@ class Cap:
     CASES_VIEW = "cases.view"
     CASES_INTAKE = "cases.intake"  # take a case in for a resident
     CASES_HANDLE = "cases.handle"  # accept, reject, assign, reopen, close, merge, escalate
+    # The network: chiefs, the neighbourhood association, teams, contact records, visit coverage.
+    NETWORK_VIEW = "network.view"
+    NETWORK_MANAGE = "network.manage"  # appoint chiefs, decide their status, run association/teams
+    VISITS_LOG = "visits.log"  # log home visits, patrols and reception days
+    # Party building: organisations, members, dual report (双报到), posts and tasks, service hours.
+    PARTY_VIEW = "party.view"
+    PARTY_MANAGE = "party.manage"  # approve registrations, publish posts/tasks, confirm hours
+    PARTY_SERVE = "party.serve"  # see the community's published posts and tasks, claim, log hours
 
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.STREET_ADMIN: frozenset(
-        {Cap.PLACES_VIEW, Cap.AUDIT_VIEW, Cap.PEOPLE_VIEW, Cap.CASES_VIEW, Cap.CASES_HANDLE}
+        {
+            Cap.PLACES_VIEW,
+            Cap.AUDIT_VIEW,
+            Cap.PEOPLE_VIEW,
+            Cap.CASES_VIEW,
+            Cap.CASES_HANDLE,
+            Cap.NETWORK_VIEW,
+            Cap.PARTY_VIEW,
+        }
     ),
     Role.COMMUNITY_WORKER: frozenset(
         {
@@ -77,6 +93,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.CASES_VIEW,
             Cap.CASES_INTAKE,
             Cap.CASES_HANDLE,
+            Cap.NETWORK_VIEW,
+            Cap.NETWORK_MANAGE,
+            Cap.VISITS_LOG,
+            Cap.PARTY_VIEW,
+            Cap.PARTY_MANAGE,
         }
     ),
     Role.GRID_WORKER: frozenset(
@@ -89,10 +110,21 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             Cap.CASES_VIEW,
             Cap.CASES_INTAKE,
             Cap.CASES_HANDLE,
+            Cap.NETWORK_VIEW,
+            Cap.VISITS_LOG,
         }
     ),
-    Role.CHIEF: frozenset({Cap.PLACES_VIEW, Cap.PEOPLE_VIEW, Cap.CASES_VIEW, Cap.CASES_INTAKE}),
-    Role.PARTY_MEMBER: frozenset({Cap.PLACES_VIEW}),
+    Role.CHIEF: frozenset(
+        {
+            Cap.PLACES_VIEW,
+            Cap.PEOPLE_VIEW,
+            Cap.CASES_VIEW,
+            Cap.CASES_INTAKE,
+            Cap.NETWORK_VIEW,
+            Cap.VISITS_LOG,
+        }
+    ),
+    Role.PARTY_MEMBER: frozenset({Cap.PLACES_VIEW, Cap.PARTY_SERVE}),
     Role.VOLUNTEER: frozenset({Cap.PLACES_VIEW}),
     Role.PARTNER_CONTACT: frozenset({Cap.PLACES_VIEW}),
     Role.PROPERTY_STAFF: frozenset({Cap.PLACES_VIEW}),

@@ -25,6 +25,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
     if sees_cases(user):
         items.append((reverse("cases:inbox"), _("Cases"), "cases"))
+    from linli.party.queries import sees_party
+
+    if sees_party(user):
+        items.append((reverse("party:home"), _("Party building"), "party"))
+    if not scope_for(user, Cap.NETWORK_VIEW).is_empty:
+        items.append((reverse("network:home"), _("Network"), "network"))
     if not scope_for(user, Cap.AUDIT_VIEW).is_empty:
         items.append((reverse("core:audit"), _("Audit log"), "audit"))
     items.append((reverse("accounts:profile"), _("My account"), "account"))

@@ -19,6 +19,7 @@ from linli.accounts.models import User
 from linli.accounts.roles import Role
 from linli.cases import demo as cases_demo
 from linli.core import audit
+from linli.network import demo as network_demo
 from linli.people import demo as people_demo
 from linli.places import demo
 from linli.places.models import Grid, Lane, Place, PlaceKind
@@ -68,12 +69,17 @@ class Command(BaseCommand):
                 residents = people_demo.populate(people_demo.dwellings_under(street), seed=2026)
                 self.make_users(street)
                 cases = cases_demo.populate([street], seed=2026)
+                network = network_demo.populate(
+                    list(Place.objects.filter(parent=street).order_by("path")), seed=2026
+                )
+                self.link_chiefs()
                 audit.record(None, "demo.load", street, place_path=street.path)
             self.stdout.write(
                 self.style.SUCCESS(f"Demo street loaded in {time.monotonic() - started:.1f}s.")
             )
             self.print_residents(residents)
             self.print_cases(cases)
+            self.print_network(network)
         elif not options["scale"]:
             self.stdout.write("The demo street is already loaded.")
         if options["scale"]:
@@ -88,6 +94,7 @@ class Command(BaseCommand):
                 residents = people_demo.populate(new, seed=7 + last)
                 communities = list(Place.objects.filter(kind=PlaceKind.COMMUNITY, pk__gt=last))
                 cases = cases_demo.populate(communities, seed=7 + last)
+                network = network_demo.populate(communities, seed=7 + last)
             dwellings = Place.objects.filter(kind=PlaceKind.DWELLING).count()
             self.stdout.write(
                 self.style.SUCCESS(
@@ -97,6 +104,7 @@ class Command(BaseCommand):
             )
             self.print_residents(residents)
             self.print_cases(cases)
+            self.print_network(network)
         self.print_logins()
 
     def make_users(self, street: Place) -> None:
@@ -138,6 +146,49 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{summary.cases} cases with {summary.events} timeline events written in "
                 f"{summary.seconds:.1f}s."
+            )
+        )
+
+    def link_chiefs(self) -> None:
+        """The demo chiefs' logins become formal chiefs of the building and lane they hold."""
+        from linli.network import actions as network
+        from linli.network.models import ChiefKind, Person
+
+        for username, kind in (("louzhang", ChiefKind.BUILDING), ("xiangzhang", None)):
+            user = User.objects.get(username=username)
+            grant = (
+                user.grants.filter(revoked_at__isnull=True)
+                .select_related("place", "lane__community")
+                .first()
+            )
+            if grant is None:
+                continue
+            if grant.lane is not None:
+                community = grant.lane.community
+            elif grant.place is not None:
+                community = Place.objects.get(path=grant.place.path[: network.COMMUNITY_PATH_LEN])
+            else:
+                continue
+            chief_kind = kind or (
+                ChiefKind.STREET if grant.lane and grant.lane.kind == "street" else ChiefKind.LANE
+            )
+            person = Person.objects.filter(community=community, user=user).first()
+            if person is None:
+                person = Person.objects.create(
+                    community=community, path=community.path, name=user.display_name, user=user
+                )
+            chief = network.recruit_chief(None, person, chief_kind)
+            network.decide(None, chief.pk, "formal")
+            if grant.lane:
+                network.assign(None, chief.pk, lane=grant.lane)
+            else:
+                network.assign(None, chief.pk, building=grant.place)
+
+    def print_network(self, summary: network_demo.Summary) -> None:
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{summary.chiefs} chiefs, {summary.contacts} contact records reaching "
+                f"{summary.reached} households written in {summary.seconds:.1f}s."
             )
         )
 

@@ -1,0 +1,689 @@
+"""Every write to the network: one transaction each, audited, safe to retry.
+
+The caller has checked that the actor may act on the place (``network.queries``); these functions
+check it again for the capability they need, so the API and the pages cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from linli.accounts.actions import grant_role, revoke_grant
+from linli.accounts.models import Grant
+from linli.accounts.roles import Cap, Role
+from linli.core import audit
+from linli.core.identifiers import parse_mobile
+from linli.core.paths import SEGMENT
+from linli.core.scope import scope_for
+from linli.places.models import Lane, LaneKind, Place, PlaceKind
+
+from .models import (
+    SERVING,
+    STATUS_STEPS,
+    Association,
+    AssociationMember,
+    AssociationRole,
+    Chief,
+    ChiefAssignment,
+    ChiefDecision,
+    ChiefKind,
+    ChiefStatus,
+    Contact,
+    ContactCase,
+    ContactKind,
+    Method,
+    Person,
+    Reach,
+    Team,
+    TeamKind,
+    TeamMember,
+)
+
+# district / street / community: a community's path is its first three segments.
+COMMUNITY_PATH_LEN = 3 * SEGMENT
+
+
+def community_path(place: Place) -> str:
+    return place.path[:COMMUNITY_PATH_LEN]
+
+
+# How far back a contact may be entered (a worker typing up last month's notebook), and how far
+# ahead of the server's clock a phone's time may run.
+BACKLOG_DAYS = 366
+CLOCK_SKEW = datetime.timedelta(minutes=10)
+
+
+def _manage(actor: Any, path: str) -> None:
+    """The actor may manage the network at ``path``. ``None`` is the system itself (the demo
+    loader, a management command), which has decided on its own."""
+    if actor is None:
+        return
+    if not scope_for(actor, Cap.NETWORK_MANAGE).covers_path(path):
+        raise PermissionDenied
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+def add_person(
+    actor: Any,
+    community: Place,
+    *,
+    name: str,
+    resident: Any = None,
+    user: Any = None,
+    phone: str = "",
+    skills: str = "",
+    note: str = "",
+) -> Person:
+    from linli.people.actions import blind
+
+    if community.kind != PlaceKind.COMMUNITY:
+        raise ValidationError({"community": _("Choose a community.")})
+    _manage(actor, community.path)
+    errors: dict[str, str] = {}
+    name = " ".join((name or (resident.name if resident else "")).split())
+    if not name:
+        errors["name"] = _("Give the person's name.")
+    elif len(name) > 50:
+        errors["name"] = _("At most 50 characters.")
+    if resident is not None and not (
+        resident.home is not None and resident.home.path.startswith(community.path)
+    ):
+        errors["resident"] = _("This resident does not live in the community.")
+    clean_phone = ""
+    if phone.strip():
+        try:
+            clean_phone = parse_mobile(phone)
+        except ValidationError as exc:
+            errors["phone"] = exc.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    person = Person(
+        community=community,
+        path=community.path,
+        name=name,
+        resident=resident,
+        user=user,
+        phone=clean_phone,
+        phone_index=blind(clean_phone, "phone"),
+        skills=skills.strip()[:200],
+        note=note.strip(),
+    )
+    person.validate_constraints()
+    with transaction.atomic():
+        person.save()
+        audit.record(actor, "network.person.create", person, place_path=community.path)
+    return person
+
+
+# --- chiefs -----------------------------------------------------------------------------------
+
+
+def recruit_chief(
+    actor: Any, person: Person, kind: str, *, on: datetime.date | None = None, note: str = ""
+) -> Chief:
+    """A new candidate. Recruiting the same person for the same kind again returns their record."""
+    if kind not in ChiefKind.values:
+        raise ValidationError({"kind": _("Unknown kind of chief.")})
+    _manage(actor, person.path)
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        existing = Chief.objects.filter(person=person, kind=kind).first()
+        if existing is not None:
+            return existing
+        chief = Chief.objects.create(
+            person=person,
+            path=person.path,
+            kind=kind,
+            status=ChiefStatus.CANDIDATE,
+            status_since=on,
+            recruited_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        ChiefDecision.objects.create(
+            chief=chief,
+            from_status="",
+            to_status=ChiefStatus.CANDIDATE,
+            on=on,
+            decided_by=chief.recruited_by,
+            note=note[:200],
+        )
+        audit.record(actor, "network.chief.recruit", chief, place_path=chief.path)
+    return chief
+
+
+def decide(
+    actor: Any,
+    chief_id: int,
+    to_status: str,
+    *,
+    on: datetime.date | None = None,
+    note: str = "",
+) -> Chief:
+    """Move a chief to ``to_status`` (see ``STATUS_STEPS``); their grants follow."""
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        chief = Chief.objects.select_for_update().select_related("person").get(pk=chief_id)
+        _manage(actor, chief.path)
+        if to_status == chief.status:
+            return chief  # a retried decision changes nothing
+        if to_status not in STATUS_STEPS.get(chief.status, ()):
+            raise ValidationError(
+                {
+                    "status": _("A %(from)s chief cannot become %(to)s.")
+                    % {
+                        "from": ChiefStatus(chief.status).label,
+                        "to": ChiefStatus(to_status).label
+                        if to_status in ChiefStatus.values
+                        else to_status,
+                    }
+                }
+            )
+        if on < chief.status_since:
+            raise ValidationError({"on": _("The date is before the chief's current status.")})
+        if on > timezone.localdate():
+            raise ValidationError({"on": _("The date is in the future.")})
+        ChiefDecision.objects.create(
+            chief=chief,
+            from_status=chief.status,
+            to_status=to_status,
+            on=on,
+            decided_by=actor if getattr(actor, "is_authenticated", False) else None,
+            note=note[:200],
+        )
+        before = chief.status
+        chief.status = to_status
+        chief.status_since = on
+        chief.save(update_fields=["status", "status_since"])
+        if to_status == ChiefStatus.RETIRED:
+            for assignment in chief.assignments.filter(until__isnull=True):
+                _end(actor, assignment, on)
+        _sync_grants(actor, chief)
+        audit.record(
+            actor,
+            "network.chief.decide",
+            chief,
+            place_path=chief.path,
+            data={"from": before, "to": to_status, "note": note[:200]},
+        )
+    return chief
+
+
+def assign(
+    actor: Any,
+    chief_id: int,
+    *,
+    building: Place | None = None,
+    lane: Lane | None = None,
+    since: datetime.date | None = None,
+) -> ChiefAssignment:
+    """Give a chief a building (building chiefs) or a street/lane (lane and street chiefs)."""
+    since = since or timezone.localdate()
+    with transaction.atomic():
+        chief = Chief.objects.select_for_update().select_related("person").get(pk=chief_id)
+        _manage(actor, chief.path)
+        if chief.status == ChiefStatus.RETIRED:
+            raise ValidationError(_("A retired chief takes no assignments."))
+        if chief.kind == ChiefKind.BUILDING:
+            if building is None or lane is not None or building.kind != PlaceKind.BUILDING:
+                raise ValidationError({"building": _("A building chief looks after buildings.")})
+            if not building.path.startswith(chief.path):
+                raise ValidationError({"building": _("The building is in another community.")})
+            path = building.path
+        else:
+            wanted = LaneKind.LANE if chief.kind == ChiefKind.LANE else LaneKind.STREET
+            if lane is None or building is not None or lane.kind != wanted:
+                raise ValidationError(
+                    {
+                        "lane": _("A lane chief looks after a lane.")
+                        if wanted == LaneKind.LANE
+                        else _("A street chief looks after a street.")
+                    }
+                )
+            if lane.community.path != chief.path:
+                raise ValidationError({"lane": _("The street or lane is in another community.")})
+            path = lane.community.path
+        existing = ChiefAssignment.objects.filter(
+            chief=chief, building=building, lane=lane, until__isnull=True
+        ).first()
+        if existing is not None:
+            return existing
+        assignment = ChiefAssignment.objects.create(
+            chief=chief, building=building, lane=lane, path=path, since=since
+        )
+        _sync_grants(actor, chief)
+        audit.record(
+            actor,
+            "network.chief.assign",
+            chief,
+            place_path=path,
+            data={"building": building.pk if building else None, "lane": lane.pk if lane else None},
+        )
+    assignment.refresh_from_db()
+    return assignment
+
+
+def end_assignment(actor: Any, assignment_id: int, until: datetime.date | None = None) -> None:
+    until = until or timezone.localdate()
+    with transaction.atomic():
+        assignment = (
+            ChiefAssignment.objects.select_for_update()
+            .select_related("chief")
+            .get(pk=assignment_id)
+        )
+        _manage(actor, assignment.chief.path)
+        if assignment.until is not None:
+            return
+        if until < assignment.since:
+            raise ValidationError({"until": _("The end is before the start.")})
+        _end(actor, assignment, until)
+        audit.record(actor, "network.chief.unassign", assignment.chief, place_path=assignment.path)
+
+
+def _end(actor: Any, assignment: ChiefAssignment, until: datetime.date) -> None:
+    assignment.until = until
+    assignment.save(update_fields=["until"])
+    if assignment.grant_id is not None:
+        grant = Grant.objects.get(pk=assignment.grant_id)
+        if grant.revoked_at is None:
+            revoke_grant(actor, grant)
+
+
+def _sync_grants(actor: Any, chief: Chief) -> None:
+    """A serving chief with a login holds the CHIEF role on each assigned building or lane; a
+    candidate or retired one holds none (their earlier grants are revoked, kept as history)."""
+    user = chief.person.user
+    for assignment in chief.assignments.filter(until__isnull=True).select_related(
+        "building", "lane"
+    ):
+        if chief.status in SERVING and user is not None and user.is_active:
+            if assignment.grant_id is None or _revoked(assignment.grant_id):
+                grant = grant_role(
+                    actor, user, Role.CHIEF, place=assignment.building, lane=assignment.lane
+                )
+                assignment.grant = grant
+                assignment.save(update_fields=["grant"])
+        elif assignment.grant_id is not None:
+            grant = Grant.objects.get(pk=assignment.grant_id)
+            if grant.revoked_at is None:
+                revoke_grant(actor, grant)
+
+
+def _revoked(grant_id: int) -> bool:
+    return Grant.objects.filter(pk=grant_id, revoked_at__isnull=False).exists()
+
+
+# --- association and teams --------------------------------------------------------------------
+
+
+def create_association(
+    actor: Any,
+    community: Place,
+    name: str,
+    *,
+    compound: Place | None = None,
+    founded_on: datetime.date | None = None,
+) -> Association:
+    if community.kind != PlaceKind.COMMUNITY:
+        raise ValidationError({"community": _("Choose a community.")})
+    if compound is not None and (
+        compound.kind != PlaceKind.COMPOUND or not compound.path.startswith(community.path)
+    ):
+        raise ValidationError({"compound": _("Choose a compound of this community.")})
+    _manage(actor, community.path)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("Give the association a name.")})
+    with transaction.atomic():
+        association = Association.objects.create(
+            community=community,
+            compound=compound,
+            path=(compound or community).path,
+            name=name[:100],
+            founded_on=founded_on,
+        )
+        audit.record(actor, "network.association.create", association, place_path=association.path)
+    return association
+
+
+def join_association(
+    actor: Any,
+    association: Association,
+    person: Person,
+    role: str = AssociationRole.MEMBER,
+    joined_on: datetime.date | None = None,
+) -> AssociationMember:
+    if role not in AssociationRole.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    _manage(actor, association.path)
+    if not association.path.startswith(person.path):
+        raise ValidationError({"person": _("This person belongs to another community.")})
+    with transaction.atomic():
+        existing = AssociationMember.objects.filter(
+            association=association, person=person, left_on__isnull=True
+        ).first()
+        if existing is not None:
+            if existing.role != role:
+                existing.role = role
+                existing.save(update_fields=["role"])
+            return existing
+        member = AssociationMember.objects.create(
+            association=association,
+            person=person,
+            role=role,
+            joined_on=joined_on or timezone.localdate(),
+        )
+        audit.record(
+            actor,
+            "network.association.join",
+            association,
+            place_path=association.path,
+            data={"person": person.pk, "role": role},
+        )
+    return member
+
+
+def leave_association(
+    actor: Any, member: AssociationMember, on: datetime.date | None = None
+) -> None:
+    _manage(actor, member.association.path)
+    with transaction.atomic():
+        member = AssociationMember.objects.select_for_update().get(pk=member.pk)
+        if member.left_on is None:
+            member.left_on = on or timezone.localdate()
+            if member.left_on < member.joined_on:
+                raise ValidationError({"left_on": _("The end is before the start.")})
+            member.save(update_fields=["left_on"])
+            audit.record(
+                actor,
+                "network.association.leave",
+                member.association,
+                place_path=member.association.path,
+                data={"person": member.person_id},
+            )
+
+
+def create_team(
+    actor: Any,
+    community: Place,
+    name: str,
+    kind: str,
+    *,
+    founded_on: datetime.date | None = None,
+    description: str = "",
+) -> Team:
+    if community.kind != PlaceKind.COMMUNITY:
+        raise ValidationError({"community": _("Choose a community.")})
+    if kind not in TeamKind.values:
+        raise ValidationError({"kind": _("Unknown kind of team.")})
+    _manage(actor, community.path)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("Give the team a name.")})
+    with transaction.atomic():
+        team = Team.objects.create(
+            community=community,
+            path=community.path,
+            name=name[:100],
+            kind=kind,
+            founded_on=founded_on,
+            description=description.strip()[:300],
+        )
+        audit.record(actor, "network.team.create", team, place_path=team.path)
+    return team
+
+
+def join_team(
+    actor: Any,
+    team: Team,
+    person: Person,
+    *,
+    leader: bool = False,
+    joined_on: datetime.date | None = None,
+) -> TeamMember:
+    _manage(actor, team.path)
+    if person.path != team.path:
+        raise ValidationError({"person": _("This person belongs to another community.")})
+    with transaction.atomic():
+        existing = TeamMember.objects.filter(team=team, person=person, left_on__isnull=True).first()
+        if existing is not None:
+            if existing.leader != leader:
+                existing.leader = leader
+                existing.save(update_fields=["leader"])
+            return existing
+        member = TeamMember.objects.create(
+            team=team, person=person, leader=leader, joined_on=joined_on or timezone.localdate()
+        )
+        audit.record(
+            actor, "network.team.join", team, place_path=team.path, data={"person": person.pk}
+        )
+    return member
+
+
+def leave_team(actor: Any, member: TeamMember, on: datetime.date | None = None) -> None:
+    _manage(actor, member.team.path)
+    with transaction.atomic():
+        member = TeamMember.objects.select_for_update().get(pk=member.pk)
+        if member.left_on is None:
+            member.left_on = on or timezone.localdate()
+            if member.left_on < member.joined_on:
+                raise ValidationError({"left_on": _("The end is before the start.")})
+            member.save(update_fields=["left_on"])
+            audit.record(
+                actor,
+                "network.team.leave",
+                member.team,
+                place_path=member.team.path,
+                data={"person": member.person_id},
+            )
+
+
+# --- contact records --------------------------------------------------------------------------
+
+# Where each kind of contact may be recorded.
+CONTACT_PLACES: dict[str, tuple[str, ...]] = {
+    ContactKind.VISIT: (PlaceKind.DWELLING,),
+    ContactKind.PATROL: (PlaceKind.COMMUNITY, PlaceKind.COMPOUND, PlaceKind.BUILDING),
+    ContactKind.RECEPTION: (PlaceKind.COMMUNITY, PlaceKind.COMPOUND, PlaceKind.BUILDING),
+}
+CHANNEL_OF = {"visit": "visit", "patrol": "patrol", "reception": "reception"}
+
+
+@dataclass
+class Need:
+    """Something found on a contact that becomes a case."""
+
+    category: Any
+    description: str
+    priority: str = "normal"
+    place: Place | None = None  # the building or compound; the contact's own by default
+
+
+@dataclass
+class ContactInput:
+    kind: str
+    place: Place
+    at: datetime.datetime | None = None
+    method: str = ""
+    with_whom: str = ""
+    route: str = ""
+    location: str = ""
+    attendance: int | None = None
+    summary: str = ""
+    dwellings: list[Place] = field(default_factory=list)  # households met, besides a visit's own
+    needs: list[Need] = field(default_factory=list)
+    client_key: str = ""
+
+
+@dataclass
+class Logged:
+    contact: Contact
+    cases: list[Any]
+    repeated: bool = False
+
+
+def case_place_for(place: Place) -> Place:
+    """The building (or compound) a case found at ``place`` belongs to."""
+    if place.kind in (PlaceKind.BUILDING, PlaceKind.COMPOUND):
+        return place
+    for ancestor in reversed(place.ancestors()):
+        if ancestor.kind in (PlaceKind.BUILDING, PlaceKind.COMPOUND):
+            return ancestor
+    raise ValidationError({"place": _("A case belongs to a building or a compound.")})
+
+
+def clean_contact(actor: Any, data: ContactInput, now: datetime.datetime) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+
+    def fail(key: str, message: str) -> None:
+        errors.setdefault(key, []).append(message)
+
+    if data.kind not in ContactKind.values:
+        fail("kind", _("Unknown kind of contact."))
+        return errors
+    if data.place.kind not in CONTACT_PLACES[data.kind]:
+        fail(
+            "place",
+            _("A home visit is made to a dwelling.")
+            if data.kind == ContactKind.VISIT
+            else _("Choose a community, compound or building."),
+        )
+    if data.at is not None:
+        if data.at > now + CLOCK_SKEW:
+            fail("at", _("The time is in the future."))
+        elif data.at < now - datetime.timedelta(days=BACKLOG_DAYS):
+            fail("at", _("Contacts older than a year cannot be entered."))
+    if data.method and data.method not in Method.values:
+        fail("method", _("Unknown way of contact."))
+    if data.kind == ContactKind.VISIT and not data.method:
+        fail("method", _("Say how the household was met."))
+    if data.attendance is not None and not 0 <= data.attendance <= 10000:
+        fail("attendance", _("Give a number from 0 to 10,000."))
+    if len(data.summary) > 4000:
+        fail("summary", _("At most 4,000 characters."))
+    for dwelling in data.dwellings:
+        if dwelling.kind != PlaceKind.DWELLING or not dwelling.path.startswith(
+            community_path(data.place)
+        ):
+            fail("dwellings", _("The households met must be dwellings of the same community."))
+            break
+    if len(data.client_key) > 40:
+        fail("client_key", _("At most 40 characters."))
+    return errors
+
+
+def log_contact(actor: Any, data: ContactInput, *, now: datetime.datetime | None = None) -> Logged:
+    """Record a visit, patrol or reception day with the households it met and the cases it found:
+    all of it or nothing. The same ``client_key`` again returns the first record."""
+    from linli.cases import workflow as cases
+
+    now = now or timezone.now()
+    scope = scope_for(actor, Cap.VISITS_LOG)
+    if not scope.contains(data.place) or any(not scope.contains(d) for d in data.dwellings):
+        raise PermissionDenied
+    if data.client_key:
+        earlier = Contact.objects.filter(client_key=data.client_key).first()
+        if earlier is not None:
+            if earlier.logged_by_id != getattr(actor, "pk", None):
+                raise PermissionDenied
+            return Logged(earlier, [], repeated=True)
+    errors = clean_contact(actor, data, now)
+    intakes = []
+    for i, need in enumerate(data.needs):
+        try:
+            intakes.append(
+                cases.clean_intake(
+                    cases.Intake(
+                        channel=CHANNEL_OF[data.kind],
+                        category=need.category,
+                        place=need.place or case_place_for(data.place),
+                        description=need.description,
+                        priority=need.priority,
+                    )
+                )
+            )
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(f"needs.{i}.{key}", []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    at = data.at or now
+    person = (
+        Person.objects.filter(user=actor, path=community_path(data.place)).first()
+        if getattr(actor, "is_authenticated", False)
+        else None
+    )
+    households = list(data.dwellings)
+    if data.kind == ContactKind.VISIT and data.place not in households:
+        households.insert(0, data.place)
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                kind=data.kind,
+                place=data.place,
+                path=data.place.path,
+                grid_id=data.place.grid_id,
+                lane_id=data.place.lane_id,
+                at=at,
+                logged_by=actor if getattr(actor, "is_authenticated", False) else None,
+                person=person,
+                method=data.method,
+                with_whom=" ".join(data.with_whom.split())[:200],
+                route=data.route.strip()[:300],
+                location=data.location.strip()[:200],
+                attendance=data.attendance,
+                summary=data.summary.strip(),
+                client_key=data.client_key,
+            )
+            Reach.objects.bulk_create(
+                [
+                    Reach(contact=contact, dwelling=d, at=at)
+                    for d in {d.pk: d for d in households}.values()
+                ]
+            )
+            made = []
+            for intake in intakes:
+                case = cases.take_in(actor, intake, now=now)
+                ContactCase.objects.create(contact=contact, case=case)
+                made.append(case)
+            audit.record(
+                actor,
+                f"network.{data.kind}",
+                contact,
+                place_path=contact.path,
+                data={"households": len(households), "cases": [c.code for c in made]},
+            )
+    except IntegrityError:
+        earlier = (
+            Contact.objects.filter(client_key=data.client_key).first() if data.client_key else None
+        )
+        if earlier is None:
+            raise
+        return Logged(earlier, [], repeated=True)  # the same form sent twice at once
+    return Logged(contact, made)
+
+
+AUDIT_LABELS: dict[str, Any] = {
+    "network.person.create": _lazy("added a person to the network"),
+    "network.chief.recruit": _lazy("recruited a chief"),
+    "network.chief.decide": _lazy("decided a chief's status"),
+    "network.chief.assign": _lazy("gave a chief a building or lane"),
+    "network.chief.unassign": _lazy("ended a chief's assignment"),
+    "network.association.create": _lazy("founded a neighbourhood association"),
+    "network.association.join": _lazy("added an association member"),
+    "network.association.leave": _lazy("recorded an association member leaving"),
+    "network.team.create": _lazy("founded a volunteer team"),
+    "network.team.join": _lazy("added a team member"),
+    "network.team.leave": _lazy("recorded a team member leaving"),
+    "network.visit": _lazy("logged a home visit"),
+    "network.patrol": _lazy("logged a patrol"),
+    "network.reception": _lazy("logged a reception day"),
+}

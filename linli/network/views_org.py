@@ -1,0 +1,646 @@
+"""The network's organisation pages: the people in it, the neighbourhood associations (街坊会) and
+the volunteer teams. Community workers run them; street admins read them.
+
+Every object comes through ``network.queries`` (404 outside the user's scope, for a POST too);
+every write goes through ``network.actions``, which check NETWORK_MANAGE (PermissionDenied → 403)
+and validate (ValidationError → the errors next to the fields, nothing written).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from linli.accounts.roles import Cap
+from linli.core.identifiers import mask_mobile
+from linli.core.scope import scope_for
+from linli.people.queries import access_resident, search
+from linli.places.models import Place, PlaceKind
+
+from . import actions, queries
+from .forms_org import (
+    AssociationForm,
+    AssociationMemberForm,
+    LeaveForm,
+    PersonForm,
+    TeamForm,
+    TeamMemberForm,
+)
+from .models import (
+    Association,
+    AssociationMember,
+    AssociationRole,
+    Chief,
+    ChiefStatus,
+    Person,
+    Team,
+    TeamKind,
+    TeamMember,
+)
+
+PAGE_SIZE = 50
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def communities_for(user: Any, capability: str) -> list[Place]:
+    """The communities wholly within the user's scope for ``capability``: a community worker's
+    own, every community of a street admin's street. A chief's building or a grid worker's grid
+    holds none."""
+    scope = scope_for(user, capability)
+    if not scope.ranges:
+        return []
+    return list(
+        Place.objects.filter(
+            scope.path_q("path"), kind=PlaceKind.COMMUNITY, retired_at__isnull=True
+        ).order_by("path")
+    )
+
+
+def _viewer_communities(user: Any) -> list[Place]:
+    """The communities whose network the user may read; 404 when there are none."""
+    communities = communities_for(user, Cap.NETWORK_VIEW)
+    if not communities:
+        raise Http404
+    return communities
+
+
+def _manager_communities(request: HttpRequest) -> list[Place]:
+    """For the pages that found something new: 404 without any network to read, 403 without one
+    to manage, and 404 for a POST naming a community outside the user's scope."""
+    user = request.user
+    _viewer_communities(user)
+    managed = communities_for(user, Cap.NETWORK_MANAGE)
+    if not managed:
+        raise PermissionDenied
+    if request.method == "POST":
+        posted = request.POST.get("community", "")
+        place = Place.objects.filter(pk=int(posted)).first() if posted.isdigit() else None
+        if place is not None and not scope_for(user, Cap.NETWORK_VIEW).contains(place):
+            raise Http404
+    return managed
+
+
+def _refuse(request: HttpRequest, *allowed: str) -> HttpResponse | None:
+    """405 for another method. Called after the scope check, so that a route answers 404 outside
+    the user's scope whatever the method."""
+    if request.method not in allowed:
+        return HttpResponseNotAllowed(allowed)
+    return None
+
+
+def _may_manage(user: Any, path: str) -> bool:
+    return scope_for(user, Cap.NETWORK_MANAGE).covers_path(path)
+
+
+def _errors(form: Form, exc: ValidationError) -> None:
+    """An action's ValidationError onto the form: by field where the field is there."""
+    if hasattr(exc, "error_dict"):
+        for key, errs in exc.message_dict.items():
+            form.add_error(key if key in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _page(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    return min(int(raw), 1000) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _community_filter(request: HttpRequest, communities: list[Place]) -> Place | None:
+    raw = request.GET.get("community", "")
+    return next((c for c in communities if str(c.pk) == raw), None)
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+@login_required
+def people(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    communities = _viewer_communities(user)
+    if refused := _refuse(request, "GET"):
+        return refused
+    community = _community_filter(request, communities)
+    q = " ".join(request.GET.get("q", "").split())[:50]
+    in_association = request.GET.get("association") == "1"
+    in_team = request.GET.get("team") == "1"
+    chief = request.GET.get("chief") == "1"
+    qs: QuerySet[Person] = queries.people_for(user).select_related("community")
+    if community is not None:
+        qs = qs.filter(path=community.path)
+    if q:
+        qs = qs.filter(name__icontains=q)
+    if in_association:
+        qs = qs.filter(
+            Exists(AssociationMember.objects.filter(person=OuterRef("pk"), left_on__isnull=True))
+        )
+    if in_team:
+        qs = qs.filter(
+            Exists(TeamMember.objects.filter(person=OuterRef("pk"), left_on__isnull=True))
+        )
+    if chief:
+        qs = qs.filter(
+            Exists(Chief.objects.filter(person=OuterRef("pk")).exclude(status=ChiefStatus.RETIRED))
+        )
+    page_no = _page(request)
+    rows = list(
+        qs.order_by("name", "id").prefetch_related(
+            Prefetch(
+                "chief_roles",
+                queryset=Chief.objects.exclude(status=ChiefStatus.RETIRED),
+                to_attr="active_chief_roles",
+            ),
+            Prefetch(
+                "association_roles",
+                queryset=AssociationMember.objects.filter(left_on__isnull=True).select_related(
+                    "association"
+                ),
+                to_attr="active_association_roles",
+            ),
+            Prefetch(
+                "team_roles",
+                queryset=TeamMember.objects.filter(left_on__isnull=True).select_related("team"),
+                to_attr="active_team_roles",
+            ),
+        )[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE + 1]
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "network/org/people.html",
+        {
+            "rows": [(p, mask_mobile(p.phone)) for p in rows[:PAGE_SIZE]],
+            "has_next": len(rows) > PAGE_SIZE,
+            "page_no": page_no,
+            "query": query.urlencode(),
+            "q": q,
+            "in_association": in_association,
+            "in_team": in_team,
+            "chief": chief,
+            "communities": communities,
+            "community": community,
+            "may_manage": bool(communities_for(user, Cap.NETWORK_MANAGE)),
+        },
+    )
+
+
+@login_required
+def person(request: HttpRequest, person_id: int) -> HttpResponse:
+    user = request.user
+    found = queries.access_person(user, person_id)
+    if refused := _refuse(request, "GET"):
+        return refused
+    person = Person.objects.select_related("community", "resident__home", "user").get(pk=found.pk)
+    return render(
+        request,
+        "network/org/person.html",
+        {
+            "person": person,
+            "phone_masked": mask_mobile(person.phone),
+            "chief_roles": list(person.chief_roles.all()),
+            "associations": list(
+                person.association_roles.select_related("association").order_by(
+                    "left_on", "-joined_on", "id"
+                )
+            ),
+            "teams": list(
+                person.team_roles.select_related("team").order_by("left_on", "-joined_on", "id")
+            ),
+            "contacts": list(
+                queries.contacts_for(user)
+                .filter(person=person)
+                .select_related("place")
+                .order_by("-at", "-id")[:50]
+            ),
+        },
+    )
+
+
+@login_required
+def person_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    communities = _manager_communities(request)
+    if refused := _refuse(request, "GET", "POST"):
+        return refused
+    if request.method == "POST":
+        form = PersonForm(user, communities, request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                person = actions.add_person(
+                    user,
+                    data["community"],
+                    name=data["name"],
+                    resident=form.resident_object,
+                    user=form.login_object,
+                    phone=data["phone"],
+                    skills=data["skills"],
+                    note=data["note"],
+                )
+            except ValidationError as exc:
+                _errors(form, exc)
+            else:
+                messages.success(
+                    request, _("%(name)s is now in the network.") % {"name": person.name}
+                )
+                return redirect("network:person", person.pk)
+        chosen = form.resident_object
+    else:
+        initial: dict[str, Any] = {}
+        chosen = None
+        raw = request.GET.get("resident", "")
+        if raw.isdigit():
+            try:
+                chosen = access_resident(user, int(raw))
+            except Http404:
+                chosen = None
+            else:
+                initial["resident"] = chosen.pk
+                initial["name"] = chosen.name
+                home = chosen.home
+                match = next(
+                    (c for c in communities if home and home.path.startswith(c.path)), None
+                )
+                if match is not None:
+                    initial["community"] = match.pk
+        form = PersonForm(user, communities, initial=initial)
+    q = " ".join(request.GET.get("q", "").split())[:50]
+    return render(
+        request,
+        "network/org/person_new.html",
+        {
+            "form": form,
+            "q": q,
+            "matches": search(user, q, limit=20) if q else None,
+            "chosen": chosen,
+        },
+    )
+
+
+# --- associations -----------------------------------------------------------------------------
+
+ROLE_ORDER = [r.value for r in AssociationRole]
+
+
+@login_required
+def associations(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    communities = _viewer_communities(user)
+    if refused := _refuse(request, "GET"):
+        return refused
+    community = _community_filter(request, communities)
+    qs = (
+        queries.associations_for(user)
+        .select_related("community", "compound")
+        .annotate(active=Count("members", filter=Q(members__left_on__isnull=True), distinct=True))
+    )
+    if community is not None:
+        qs = qs.filter(community=community)
+    rows = list(qs.order_by("path", "name")[:500])
+    chairs = {
+        m.association_id: m.person
+        for m in AssociationMember.objects.filter(
+            association__in=[a.pk for a in rows],
+            role=AssociationRole.CHAIR,
+            left_on__isnull=True,
+        ).select_related("person")
+    }
+    groups: dict[int, tuple[Place, list[tuple[Association, Any]]]] = {}
+    for a in rows:
+        groups.setdefault(a.community_id, (a.community, []))[1].append((a, chairs.get(a.pk)))
+    return render(
+        request,
+        "network/org/associations.html",
+        {
+            "groups": list(groups.values()),
+            "communities": communities,
+            "community": community,
+            "truncated": len(rows) == 500,
+            "may_manage": bool(communities_for(user, Cap.NETWORK_MANAGE)),
+        },
+    )
+
+
+@login_required
+def association_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    communities = _manager_communities(request)
+    if refused := _refuse(request, "GET", "POST"):
+        return refused
+    if request.method == "POST":
+        form = AssociationForm(communities, request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                association = actions.create_association(
+                    user,
+                    data["community"],
+                    data["name"],
+                    compound=data["compound"],
+                    founded_on=data["founded_on"],
+                )
+            except ValidationError as exc:
+                _errors(form, exc)
+            else:
+                messages.success(
+                    request, _("Association %(name)s founded.") % {"name": association.name}
+                )
+                return redirect("network:association", association.pk)
+    else:
+        form = AssociationForm(communities)
+    return render(request, "network/org/association_new.html", {"form": form})
+
+
+def _association_context(
+    request: HttpRequest,
+    association: Association,
+    join_form: AssociationMemberForm | None = None,
+    leave_errors: dict[int, list[str]] | None = None,
+) -> dict[str, Any]:
+    user = request.user
+    members = list(
+        AssociationMember.objects.filter(association=association)
+        .select_related("person")
+        .order_by("joined_on", "id")
+    )
+    for m in members:
+        m.leave_errors = (leave_errors or {}).get(m.pk, [])  # type: ignore[attr-defined]
+    current = [m for m in members if m.left_on is None]
+    by_role = [
+        (AssociationRole(role).label, [m for m in current if m.role == role]) for role in ROLE_ORDER
+    ]
+    may_manage = _may_manage(user, association.path)
+    return {
+        "association": association,
+        "by_role": [(label, ms) for label, ms in by_role if ms],
+        "current_count": len(current),
+        "past": sorted(
+            (m for m in members if m.left_on is not None),
+            key=lambda m: (m.left_on, m.pk),
+            reverse=True,
+        ),
+        "may_manage": may_manage,
+        "join_form": join_form
+        or (AssociationMemberForm(_people_of(user, association.community)) if may_manage else None),
+        "today": timezone.localdate(),
+    }
+
+
+def _people_of(user: Any, community: Place) -> QuerySet[Person]:
+    return queries.people_for(user).filter(path=community.path).order_by("name", "id")
+
+
+def _association(user: Any, association_id: int) -> Association:
+    found = queries.access_association(user, association_id)
+    return Association.objects.select_related("community", "compound").get(pk=found.pk)
+
+
+@login_required
+def association(request: HttpRequest, association_id: int) -> HttpResponse:
+    found = _association(request.user, association_id)
+    if refused := _refuse(request, "GET"):
+        return refused
+    return render(request, "network/org/association.html", _association_context(request, found))
+
+
+@login_required
+def association_join(request: HttpRequest, association_id: int) -> HttpResponse:
+    user = request.user
+    found = _association(user, association_id)
+    if refused := _refuse(request, "POST"):
+        return refused
+    if not _may_manage(user, found.path):
+        raise PermissionDenied
+    form = AssociationMemberForm(_people_of(user, found.community), request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.join_association(
+                user, found, data["person"], data["role"], joined_on=data["joined_on"]
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s is a member, as %(role)s.")
+                % {"name": data["person"].name, "role": AssociationRole(data["role"]).label},
+            )
+            return redirect("network:association", found.pk)
+    return render(
+        request,
+        "network/org/association.html",
+        _association_context(request, found, join_form=form),
+    )
+
+
+@login_required
+def association_leave(request: HttpRequest, association_id: int, member_id: int) -> HttpResponse:
+    user = request.user
+    found = _association(user, association_id)
+    if refused := _refuse(request, "POST"):
+        return refused
+    member = (
+        AssociationMember.objects.filter(association=found, pk=member_id)
+        .select_related("person", "association")
+        .first()
+    )
+    if member is None:
+        raise Http404
+    if not _may_manage(user, found.path):
+        raise PermissionDenied
+    form = LeaveForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.leave_association(user, member, form.cleaned_data["left_on"])
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(
+                request, _("%(name)s has left the association.") % {"name": member.person.name}
+            )
+            return redirect("network:association", found.pk)
+    errors = [str(e) for errs in form.errors.values() for e in errs]
+    return render(
+        request,
+        "network/org/association.html",
+        _association_context(request, found, leave_errors={member.pk: errors}),
+    )
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+
+@login_required
+def teams(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    communities = _viewer_communities(user)
+    if refused := _refuse(request, "GET"):
+        return refused
+    community = _community_filter(request, communities)
+    kind = request.GET.get("kind", "")
+    if kind not in TeamKind.values:
+        kind = ""
+    qs = (
+        queries.teams_for(user)
+        .select_related("community")
+        .annotate(active=Count("members", filter=Q(members__left_on__isnull=True), distinct=True))
+    )
+    if community is not None:
+        qs = qs.filter(community=community)
+    if kind:
+        qs = qs.filter(kind=kind)
+    rows = list(qs.order_by("path", "name")[:500])
+    return render(
+        request,
+        "network/org/teams.html",
+        {
+            "teams": rows,
+            "several": len(communities) > 1,
+            "communities": communities,
+            "community": community,
+            "kinds": TeamKind.choices,
+            "kind": kind,
+            "truncated": len(rows) == 500,
+            "may_manage": bool(communities_for(user, Cap.NETWORK_MANAGE)),
+        },
+    )
+
+
+@login_required
+def team_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    communities = _manager_communities(request)
+    if refused := _refuse(request, "GET", "POST"):
+        return refused
+    if request.method == "POST":
+        form = TeamForm(communities, request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                team = actions.create_team(
+                    user,
+                    data["community"],
+                    data["name"],
+                    data["kind"],
+                    founded_on=data["founded_on"],
+                    description=data["description"],
+                )
+            except ValidationError as exc:
+                _errors(form, exc)
+            else:
+                messages.success(request, _("Team %(name)s founded.") % {"name": team.name})
+                return redirect("network:team", team.pk)
+    else:
+        form = TeamForm(communities)
+    return render(request, "network/org/team_new.html", {"form": form})
+
+
+def _team(user: Any, team_id: int) -> Team:
+    found = queries.access_team(user, team_id)
+    return Team.objects.select_related("community").get(pk=found.pk)
+
+
+def _team_context(
+    request: HttpRequest,
+    team: Team,
+    join_form: TeamMemberForm | None = None,
+    leave_errors: dict[int, list[str]] | None = None,
+) -> dict[str, Any]:
+    user = request.user
+    members = list(
+        TeamMember.objects.filter(team=team)
+        .select_related("person")
+        .order_by("-leader", "joined_on", "id")
+    )
+    for m in members:
+        m.leave_errors = (leave_errors or {}).get(m.pk, [])  # type: ignore[attr-defined]
+    may_manage = _may_manage(user, team.path)
+    return {
+        "team": team,
+        "current": [m for m in members if m.left_on is None],
+        "past": sorted(
+            (m for m in members if m.left_on is not None),
+            key=lambda m: (m.left_on, m.pk),
+            reverse=True,
+        ),
+        "may_manage": may_manage,
+        "join_form": join_form
+        or (TeamMemberForm(_people_of(user, team.community)) if may_manage else None),
+        "today": timezone.localdate(),
+    }
+
+
+@login_required
+def team(request: HttpRequest, team_id: int) -> HttpResponse:
+    found = _team(request.user, team_id)
+    if refused := _refuse(request, "GET"):
+        return refused
+    return render(request, "network/org/team.html", _team_context(request, found))
+
+
+@login_required
+def team_join(request: HttpRequest, team_id: int) -> HttpResponse:
+    user = request.user
+    found = _team(user, team_id)
+    if refused := _refuse(request, "POST"):
+        return refused
+    if not _may_manage(user, found.path):
+        raise PermissionDenied
+    form = TeamMemberForm(_people_of(user, found.community), request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.join_team(
+                user, found, data["person"], leader=data["leader"], joined_on=data["joined_on"]
+            )
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s is in the team.") % {"name": data["person"].name})
+            return redirect("network:team", found.pk)
+    return render(request, "network/org/team.html", _team_context(request, found, join_form=form))
+
+
+@login_required
+def team_leave(request: HttpRequest, team_id: int, member_id: int) -> HttpResponse:
+    user = request.user
+    found = _team(user, team_id)
+    if refused := _refuse(request, "POST"):
+        return refused
+    member = (
+        TeamMember.objects.filter(team=found, pk=member_id).select_related("person", "team").first()
+    )
+    if member is None:
+        raise Http404
+    if not _may_manage(user, found.path):
+        raise PermissionDenied
+    form = LeaveForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.leave_team(user, member, form.cleaned_data["left_on"])
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            messages.success(
+                request, _("%(name)s has left the team.") % {"name": member.person.name}
+            )
+            return redirect("network:team", found.pk)
+    errors = [str(e) for errs in form.errors.values() for e in errs]
+    return render(
+        request,
+        "network/org/team.html",
+        _team_context(request, found, leave_errors={member.pk: errors}),
+    )
