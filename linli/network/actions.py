@@ -119,9 +119,12 @@ def add_person(
         note=note.strip(),
     )
     person.validate_constraints()
-    with transaction.atomic():
-        person.save()
-        audit.record(actor, "network.person.create", person, place_path=community.path)
+    try:
+        with transaction.atomic():
+            person.save()
+            audit.record(actor, "network.person.create", person, place_path=community.path)
+    except IntegrityError as exc:  # the same person added twice at the same moment
+        raise ValidationError(_("This person is already in the network.")) from exc
     return person
 
 
@@ -372,6 +375,13 @@ def join_association(
         ).first()
         if existing is not None:
             if existing.role != role:
+                audit.record(
+                    actor,
+                    "network.association.role",
+                    association,
+                    place_path=association.path,
+                    data={"person": person.pk, "from": existing.role, "to": role},
+                )
                 existing.role = role
                 existing.save(update_fields=["role"])
             return existing
@@ -456,6 +466,13 @@ def join_team(
         existing = TeamMember.objects.filter(team=team, person=person, left_on__isnull=True).first()
         if existing is not None:
             if existing.leader != leader:
+                audit.record(
+                    actor,
+                    "network.team.leader",
+                    team,
+                    place_path=team.path,
+                    data={"person": person.pk, "leader": leader},
+                )
                 existing.leader = leader
                 existing.save(update_fields=["leader"])
             return existing
@@ -680,6 +697,8 @@ AUDIT_LABELS: dict[str, Any] = {
     "network.association.create": _lazy("founded a neighbourhood association"),
     "network.association.join": _lazy("added an association member"),
     "network.association.leave": _lazy("recorded an association member leaving"),
+    "network.association.role": _lazy("changed an association member's role"),
+    "network.team.leader": _lazy("changed a team's leader"),
     "network.team.create": _lazy("founded a volunteer team"),
     "network.team.join": _lazy("added a team member"),
     "network.team.leave": _lazy("recorded a team member leaving"),

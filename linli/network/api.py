@@ -39,6 +39,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from linli.accounts.models import User
 from linli.accounts.roles import Cap
 from linli.cases.models import OPEN_STATES, Case, Category, Priority
+from linli.cases.queries import cases_for
 from linli.core.identifiers import mask_mobile
 from linli.core.paths import SEGMENT, path_end
 from linli.core.scope import scope_for
@@ -513,7 +514,7 @@ class ContactDetailOut(ContactOut):
     route: str
     created_at: datetime.datetime
     reached: list[ReachedOut]
-    case_codes: list[str]  # the tracking codes of the cases taken in from it
+    case_codes: list[str]  # the tracking codes of the cases taken in from it that one may see
 
     @staticmethod
     def resolve_reached(obj: Contact) -> list[dict[str, Any]]:
@@ -531,8 +532,10 @@ class ContactDetailOut(ContactOut):
         ]
 
     @staticmethod
-    def resolve_case_codes(obj: Contact) -> list[str]:
-        return [link.case.code for link in obj.case_links.select_related("case").order_by("id")]
+    def resolve_case_codes(obj: Contact, context: dict[str, Any]) -> list[str]:
+        ids = obj.case_links.values("case_id")
+        visible = cases_for(context["request"].user).filter(pk__in=ids)
+        return list(visible.order_by("received_at", "id").values_list("code", flat=True))
 
 
 class ContactLoggedOut(ContactDetailOut):

@@ -562,7 +562,7 @@ def chief(request: HttpRequest, chief_id: int) -> HttpResponse:
 @require_POST
 def chief_decide(request: HttpRequest, chief_id: int) -> HttpResponse:
     user = request.user
-    record = queries.access_chief(user, chief_id)
+    record = queries.access_chief(user, chief_id, Cap.NETWORK_MANAGE)
     form = DecideForm(list(STATUS_STEPS[record.status]), request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -589,7 +589,7 @@ def chief_decide(request: HttpRequest, chief_id: int) -> HttpResponse:
 @require_POST
 def chief_assign(request: HttpRequest, chief_id: int) -> HttpResponse:
     user = request.user
-    record = queries.access_chief(user, chief_id)
+    record = queries.access_chief(user, chief_id, Cap.NETWORK_MANAGE)
     form = AssignForm(_targets(record), request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -621,7 +621,7 @@ def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = ChiefAssignment.objects.filter(pk=assignment_id).first()
     if assignment is None:
         raise Http404
-    record = queries.access_chief(user, assignment.chief_id)
+    record = queries.access_chief(user, assignment.chief_id, Cap.NETWORK_MANAGE)
     raw = request.POST.get("until", "")
     try:
         until = datetime.date.fromisoformat(raw) if raw else None
