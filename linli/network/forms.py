@@ -20,7 +20,7 @@ class _NeedFields(forms.Form):
 
     client_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
     need_category = forms.TypedChoiceField(
-        label=_("A need found: what is it about"), coerce=int, required=False, empty_value=None
+        label=_("What is it about"), coerce=int, required=False, empty_value=None
     )
     need_description = forms.CharField(
         label=_("Describe the need (it becomes a case)"),
@@ -46,6 +46,20 @@ class _NeedFields(forms.Form):
             self.add_error("need_description", _("Describe the need in a few words."))
         return data
 
+    NEED_FIELDS = ("need_category", "need_description", "need_priority")
+
+    @property
+    def main_fields(self) -> list[Any]:
+        return [self[name] for name in self.fields if name not in self.NEED_FIELDS]
+
+    @property
+    def need_fields(self) -> list[Any]:
+        return [self[name] for name in self.NEED_FIELDS]
+
+    @property
+    def need_open(self) -> bool:
+        return any(self[name].errors or self[name].value() for name in self.NEED_FIELDS[:2])
+
     def need_category_object(self) -> Category | None:
         pk = self.cleaned_data.get("need_category")
         return Category.objects.filter(pk=pk).first() if pk else None
@@ -54,10 +68,9 @@ class _NeedFields(forms.Form):
 class VisitForm(_NeedFields):
     method = forms.ChoiceField(label=_("How"), choices=Method.choices, initial=Method.HOME)
     at = forms.DateTimeField(
-        label=_("When"),
+        label=_("When (empty: now)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Leave empty for now."),
     )
     with_whom = forms.CharField(label=_("Who else came (optional)"), required=False, max_length=200)
     summary = forms.CharField(
@@ -90,10 +103,9 @@ class ContactForm(_NeedFields):
     )
     place = forms.TypedChoiceField(label=_("Where"), coerce=int)
     at = forms.DateTimeField(
-        label=_("When"),
+        label=_("When (empty: now)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Leave empty for now."),
     )
     route = forms.CharField(label=_("Route (patrols)"), required=False, max_length=300)
     location = forms.CharField(label=_("Spot (reception days)"), required=False, max_length=200)
