@@ -52,6 +52,9 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
     context["rates_here"] = place.kind in ("district", "street", "community") and scope_for(
         request.user, Cap.CASES_VIEW
     ).contains(place)
+    context["coverage_here"] = place.kind not in ("unit", "dwelling") and scope_for(
+        request.user, Cap.NETWORK_VIEW
+    ).contains(place)
     if place.kind == PlaceKind.BUILDING:
         layout = queries.building_layout(place)
         if sees_people:
