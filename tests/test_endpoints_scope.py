@@ -38,6 +38,15 @@ def w(world, roster, tmp_path, settings):
     )
     world.__dict__["case"] = case
     world.__dict__["photo"] = photos.save(case, png_upload(), PhotoKind.INTAKE)
+    # The network: a visit to the grandmother's home and a building chief of building 1.
+    from linli.network import actions as network
+
+    world.__dict__["contact"] = network.log_contact(
+        world.worker,
+        network.ContactInput(kind="visit", place=world.a.dwelling, method="home"),
+    ).contact
+    person = network.add_person(world.worker, world.a.place, name="黄婶")
+    world.__dict__["chief_record"] = network.recruit_chief(world.worker, person, "building")
     return world
 
 
@@ -193,6 +202,61 @@ ROUTES = [
     Route("open311:request", lambda w: f"/open311/v2/requests/{w.case.code}.json", "public"),
     Route("open311:token", lambda w: f"/open311/v2/tokens/{w.case.code}.json", "public"),
     Route("open311:not_found", lambda w: "/open311/v2/nothing.json", "public"),
+    # The network. Writes (decide, assign, end an assignment) and the organisation pages are
+    # checked against every role in tests/test_network.py and tests/test_network_org.py.
+    Route("network:home", lambda w: "/network/", "list"),
+    Route("network:mine", lambda w: "/network/mine/", "list"),
+    Route(
+        "network:building",
+        lambda w: f"/network/buildings/{w.a.building.pk}/",
+        "scoped",
+        owner="chief",
+    ),
+    Route(
+        "network:visit",
+        lambda w: f"/network/visit/{w.a.dwelling.pk}/",
+        "scoped",
+        allowed=("chief", "worker", "grid_worker"),
+    ),
+    Route("network:contacts", lambda w: "/network/contacts/", "list"),
+    Route("network:contact_new", lambda w: "/network/contacts/new/", "list"),
+    Route(
+        "network:contact",
+        lambda w: f"/network/contacts/{w.contact.pk}/",
+        "scoped",
+        owner="chief",
+    ),
+    Route("network:coverage", lambda w: f"/network/coverage/place/{w.a.place.pk}/", "scoped"),
+    Route(
+        "network:unreached",
+        lambda w: f"/network/coverage/grid/{w.a.grid.pk}/unreached/",
+        "scoped",
+        owner="grid_worker",
+    ),
+    Route("network:chiefs", lambda w: "/network/chiefs/", "list"),
+    Route("network:chief", lambda w: f"/network/chiefs/{w.chief_record.pk}/", "scoped"),
+    *(
+        Route(f"network:{name}", lambda w: "", "network-write")
+        for name in ("chief_decide", "chief_assign", "assignment_end")
+    ),
+    *(
+        Route(f"network:{name}", lambda w: "", "network-org")
+        for name in (
+            "people",
+            "person_new",
+            "person",
+            "associations",
+            "association_new",
+            "association",
+            "association_join",
+            "association_leave",
+            "teams",
+            "team_new",
+            "team",
+            "team_join",
+            "team_leave",
+        )
+    ),
     Route("/me", lambda w: "/api/v1/me", "own", api=True),
     Route("/me/grants", lambda w: "/api/v1/me/grants", "own", api=True),
     Route("/places", lambda w: "/api/v1/places", "list", api=True),
