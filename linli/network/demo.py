@@ -2,7 +2,7 @@
 
 Per community: a building chief for most buildings (a resident of the building: candidates,
 formal and backbone chiefs, with their decisions), a neighbourhood association with its officers,
-three volunteer teams, and a year of home visits — about 5.5 a household a year, with buildings
+three volunteer teams, and a year of home visits — about six a household a year, with buildings
 whose chief is keen and buildings nobody visits much, so coverage differs from building to building
 as it does in life — plus weekly patrols and monthly reception days. Rows are written in bulk
 (``executemany`` on SQLite, ``COPY`` on PostgreSQL) so that ``linli demo --scale`` reaches
@@ -42,7 +42,7 @@ from .models import (
     TeamMember,
 )
 
-VISITS_PER_HOUSEHOLD_YEAR = 5.5
+VISITS_PER_HOUSEHOLD_YEAR = 6.5
 BATCH = 50000
 CONTACT_COLUMNS = (
     "id", "kind", "place_id", "path", "grid_id", "lane_id", "at", "logged_by_id", "person_id",

@@ -126,6 +126,14 @@ class Place(models.Model):
             models.Index(fields=["grid", "kind"], name="place_grid_kind"),
             models.Index(fields=["lane", "kind"], name="place_lane_kind"),
             models.Index(fields=["kind", "path"], name="place_kind_path"),
+            # The dwellings in use, in path order: visit coverage walks a street's or a
+            # community's households from this index alone (no row reads). The condition is
+            # written as literals in those queries so that SQLite uses it.
+            models.Index(
+                fields=["path"],
+                condition=Q(kind="dwelling", retired_at__isnull=True),
+                name="place_live_dwelling_path",
+            ),
         ]
 
     def __str__(self) -> str:
