@@ -257,6 +257,33 @@ ROUTES = [
             "team_leave",
         )
     ),
+    # The network API: every endpoint against the outsider, the neighbouring worker, a chief, the
+    # street admin and anonymous callers in tests/test_network_api.py (with the bodies it needs).
+    *(
+        Route(path, lambda w: "", "network-api", api=True)
+        for path in (
+            "/network/people",
+            "/network/people/{person_id}",
+            "/network/chiefs",
+            "/network/chiefs/{chief_id}",
+            "/network/chiefs/{chief_id}/decide",
+            "/network/chiefs/{chief_id}/assign",
+            "/network/assignments/{assignment_id}/end",
+            "/network/associations",
+            "/network/associations/{association_id}",
+            "/network/associations/{association_id}/members",
+            "/network/association-members/{member_id}/leave",
+            "/network/teams",
+            "/network/teams/{team_id}",
+            "/network/teams/{team_id}/members",
+            "/network/team-members/{member_id}/leave",
+            "/network/contacts",
+            "/network/contacts/{contact_id}",
+            "/network/coverage",
+            "/network/coverage/unreached",
+            "/network/my-buildings",
+        )
+    ),
     Route("/me", lambda w: "/api/v1/me", "own", api=True),
     Route("/me/grants", lambda w: "/api/v1/me/grants", "own", api=True),
     Route("/places", lambda w: "/api/v1/places", "list", api=True),
