@@ -82,14 +82,44 @@ def test_coverage_counts_households_met_in_the_window(world, homes):
     by_grid = {row.obj.pk: (row.households, row.reached) for row in result.by_grid if row.obj}
     assert by_grid[world.a.grid.pk] == (3, 1)
     assert by_grid[world.a.grid2.pk] == (2, 0)
-    # The street: one row per community; community b has no households.
+    # The street adds up the buildings' rolled-up figures: a contact recounts its own building
+    # at once, the worker every building.
+    street = coverage.report(world.street)
+    # Buildings 1 and the old building were visited (the latter in an empty dwelling): 2 + 1.
+    assert (street.total.households, street.total.reached) == (3, 1)
+    coverage.refresh()
+    # One row per community; community b has no households.
     street = coverage.report(world.street)
     rows = {row.obj.pk: (row.households, row.reached) for row in street.rows}
     assert rows == {world.a.place.pk: (5, 1), world.b.place.pk: (0, 0)}
     assert (street.total.households, street.total.reached) == (5, 1)
+    assert street.as_of is not None
+    assert coverage.report(world.street, days=180).total.reached == 2
+    assert coverage.report(world.district, days=365).total.reached == 2
     assert coverage.report(world.a.grid).total.households == 3
     assert coverage.report(world.a.lane2).total.households == 2
     assert coverage.report(world.a.building).total.reached == 1
+
+
+def test_the_rollup_matches_a_live_count(world, homes):
+    visit(world.worker, homes[0], days_ago=20)
+    visit(world.worker, homes[1], days_ago=100)
+    visit(world.worker, homes[2], days_ago=200)
+    visit(world.worker, homes[3], days_ago=300)
+    coverage.refresh()
+    for days in coverage.CHOICES_DAYS:
+        live = coverage.report(world.a.place, days=days).total
+        rolled = {r.obj.pk: r for r in coverage.report(world.street, days=days).rows}
+        assert (rolled[world.a.place.pk].households, rolled[world.a.place.pk].reached) == (
+            live.households,
+            live.reached,
+        ), days
+    assert [coverage.report(world.street, days=d).total.reached for d in (30, 90, 180, 365)] == [
+        1,
+        1,
+        2,
+        4,
+    ]
 
 
 def test_a_moved_out_resident_leaves_no_household(world, homes):

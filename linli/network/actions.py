@@ -25,6 +25,7 @@ from linli.core.paths import SEGMENT
 from linli.core.scope import scope_for
 from linli.places.models import Lane, LaneKind, Place, PlaceKind
 
+from . import coverage
 from .models import (
     SERVING,
     STATUS_STEPS,
@@ -666,6 +667,8 @@ def log_contact(actor: Any, data: ContactInput, *, now: datetime.datetime | None
                     for d in {d.pk: d for d in households}.values()
                 ]
             )
+            # The street's and the district's figures move at once for these buildings.
+            coverage.refresh_buildings(households, now=now)
             made = []
             for intake in intakes:
                 case = cases.take_in(actor, intake, now=now)

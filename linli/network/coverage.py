@@ -1,5 +1,9 @@
 """Visit coverage (走访覆盖率): the share of households someone from the network met lately.
 
+A street's or a district's page adds up ``BuildingCoverage`` rows (one per building, refreshed by
+the worker every few minutes and at once for the buildings a contact reached); see ``refresh``.
+Everything below the street — a community, a grid, a street/lane, a building — is counted live:
+
 A *household* is a dwelling where at least one resident lives now (an active resident whose home
 it is). It is *reached* when a contact record met it (a ``Reach`` row) in the last ``days`` days,
 90 by default. Both are decided per dwelling by an index probe — ``resident_home_status`` and
@@ -16,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from linli.core.paths import SEGMENT, path_end
@@ -24,7 +28,7 @@ from linli.people.models import AGED_60, CareTag, ResidentTag
 from linli.people.models import Resident as ResidentModel
 from linli.places.models import Grid, Lane, Place, PlaceKind
 
-from .models import Reach
+from .models import BuildingCoverage, Reach
 
 DAYS = 90
 CHOICES_DAYS = (30, 90, 180, 365)
@@ -74,6 +78,7 @@ class Report:
     total: Cover
     rows: list[Cover] = field(default_factory=list)  # the area's parts, per child or building
     by_grid: list[Cover] = field(default_factory=list)  # a community's grids
+    as_of: datetime.datetime | None = None  # for a street or district: the oldest figure's time
 
 
 def cutoff(days: int, now: datetime.datetime | None = None) -> datetime.datetime:
@@ -105,17 +110,34 @@ def _grouped(area: Any, group: str, since: datetime.datetime) -> list[tuple[Any,
         return list(cursor.fetchall())
 
 
-def _child_rows(area: Place, since: datetime.datetime) -> list[Cover]:
-    """A district's streets or a street's communities: the dwellings grouped by the next path
-    segment."""
+ROLLED_UP = (PlaceKind.DISTRICT, PlaceKind.STREET)
+ROLLUP = BuildingCoverage._meta.db_table
+
+
+def _child_rows(area: Place, days: int) -> tuple[list[Cover], datetime.datetime | None]:
+    """A district's streets or a street's communities, from the buildings' rolled-up figures:
+    one range of the rollup's path index, grouped by the next path segment. Returns the rows and
+    the time of the oldest figure."""
     n = len(area.path) + SEGMENT
-    rows = _grouped(area, f"SUBSTR(p.path, 1, {n})", since)
+    column = f"met_{days}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT SUBSTR(path, 1, {n}), SUM(households), SUM({column}), MIN(computed_at) "  # noqa: S608
+            f"FROM {ROLLUP} WHERE path >= %s AND path < %s GROUP BY 1",
+            [area.path, path_end(area.path)],
+        )
+        rows = cursor.fetchall()
     children = {c.path: c for c in Place.objects.filter(parent=area).order_by("path")}
     out = {path: Cover(key=c.pk, label=c.name, obj=c) for path, c in children.items()}
-    for prefix, households, reached in rows:
+    oldest = None
+    for prefix, households, reached, computed in rows:
         if prefix in out:
-            out[prefix].add(households, reached or 0)
-    return list(out.values())
+            out[prefix].add(households or 0, reached or 0)
+        if isinstance(computed, str):
+            computed = _parse(computed)
+        if computed is not None and (oldest is None or computed < oldest):
+            oldest = computed
+    return list(out.values()), oldest
 
 
 def _building_rows(area: Any, since: datetime.datetime) -> list[Cover]:
@@ -165,8 +187,10 @@ def report(area: Any, *, days: int = DAYS, now: datetime.datetime | None = None)
     since = cutoff(days, now)
     total = Cover(obj=area, label=str(area))
     result = Report(area=area, days=days, since=since, total=total)
-    if isinstance(area, Place) and area.kind in (PlaceKind.DISTRICT, PlaceKind.STREET):
-        result.rows = _child_rows(area, since)
+    if isinstance(area, Place) and area.kind in ROLLED_UP:
+        if days not in CHOICES_DAYS:
+            raise ValueError(f"a street's coverage is kept for {CHOICES_DAYS} days, not {days}")
+        result.rows, result.as_of = _child_rows(area, days)
     elif isinstance(area, Place) and area.kind == PlaceKind.BUILDING:
         result.rows = []
     else:
@@ -343,3 +367,87 @@ def dwellings(building: Place, *, days: int = DAYS) -> list[dict[str, Any]]:
             {"dwelling": places[pk], "last": last, "reached": last is not None and last >= since}
         )
     return out
+
+
+# --- the rollup for streets and districts -----------------------------------------------------
+
+
+def refresh(area: Place | None = None, *, now: datetime.datetime | None = None) -> int:
+    """Recount the buildings under ``area`` (every building when None, street by street) into
+    ``BuildingCoverage``: one pass over the dwellings, one probe each for the latest contact.
+    Returns the number of buildings written."""
+    if area is None:
+        return sum(
+            refresh(street, now=now)
+            for street in Place.objects.filter(kind=PlaceKind.STREET).order_by("path")
+        )
+    now = now or timezone.now()
+    cuts = [_param(cutoff(days, now)) for days in CHOICES_DAYS]
+    met = ", ".join("SUM(CASE WHEN d.last >= %s THEN 1 ELSE 0 END)" for _days in CHOICES_DAYS)
+    sql = (
+        f"SELECT SUBSTR(d.path, 1, {4 * SEGMENT}), SUBSTR(d.path, 1, {5 * SEGMENT}), "  # noqa: S608
+        f"COUNT(*), {met} FROM (SELECT p.path AS path, "
+        f"(SELECT MAX(r.at) FROM {REACH} r WHERE r.dwelling_id = p.id) AS last "
+        f"FROM {PLACE} p WHERE p.kind = 'dwelling' AND p.path >= %s AND p.path < %s "
+        f"AND p.retired_at IS NULL AND {OCCUPIED}) d GROUP BY 1, 2"
+    )
+    buildings = {
+        path: pk
+        for pk, path in Place.objects.filter(
+            kind=PlaceKind.BUILDING,
+            path__gte=area.path,
+            path__lt=path_end(area.path),
+            retired_at__isnull=True,
+        ).values_list("id", "path")
+    }
+    counts: dict[int, list[int]] = {pk: [0] * (1 + len(CHOICES_DAYS)) for pk in buildings.values()}
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*cuts, area.path, path_end(area.path)])
+            for four, five, households, *reached in cursor.fetchall():
+                pk = buildings.get(four) or buildings.get(five)
+                if pk is None:
+                    continue
+                row = counts[pk]
+                row[0] += households
+                for i, value in enumerate(reached):
+                    row[1 + i] += value or 0
+        BuildingCoverage.objects.filter(path__gte=area.path, path__lt=path_end(area.path)).delete()
+        by_pk = {pk: path for path, pk in buildings.items()}
+        BuildingCoverage.objects.bulk_create(
+            [
+                BuildingCoverage(
+                    building_id=pk,
+                    path=by_pk[pk],
+                    households=row[0],
+                    met_30=row[1],
+                    met_90=row[2],
+                    met_180=row[3],
+                    met_365=row[4],
+                    computed_at=now,
+                )
+                for pk, row in counts.items()
+            ],
+            batch_size=2000,
+        )
+    return len(counts)
+
+
+def refresh_buildings(places: Iterable[Place], *, now: datetime.datetime | None = None) -> None:
+    """Recount the buildings of ``places`` (dwellings or buildings), as a contact is saved."""
+    seen: set[str] = set()
+    for place in places:
+        building = place if place.kind == PlaceKind.BUILDING else _building_of(place)
+        if building is not None and building.path not in seen:
+            seen.add(building.path)
+            refresh(building, now=now)
+
+
+def _building_of(place: Place) -> Place | None:
+    return (
+        Place.objects.filter(
+            kind=PlaceKind.BUILDING, path__in=[place.path[: 4 * SEGMENT], place.path[: 5 * SEGMENT]]
+        )
+        .order_by("-path")
+        .first()
+    )

@@ -27,6 +27,7 @@ from linli.core.paths import path_end
 from linli.people.models import Resident
 from linli.places.models import Place, PlaceKind
 
+from . import coverage
 from .models import (
     Association,
     AssociationMember,
@@ -142,6 +143,8 @@ def populate(
         if len(writer.contacts) >= BATCH:
             writer.flush(summary)
     writer.flush(summary)
+    for community in communities:
+        coverage.refresh(community, now=now)
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -428,3 +428,29 @@ class ContactCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} -> {self.case_id}"
+
+
+class BuildingCoverage(models.Model):
+    """Per building: its households and how many were met in the last 30, 90, 180 and 365 days,
+    as of ``computed_at``. A street's and a district's coverage pages add these rows up (a
+    district has hundreds of thousands of households); a community's and smaller areas' pages
+    count live. Refreshed by the worker every few minutes and, for the buildings a contact
+    reached, as the contact is saved."""
+
+    # CASCADE: a figure about a building means nothing without it.
+    building = models.OneToOneField(
+        "places.Place", models.CASCADE, primary_key=True, related_name="+"
+    )
+    path = PathField(max_length=70, editable=False)
+    households = models.PositiveIntegerField(default=0)
+    met_30 = models.PositiveIntegerField(default=0)
+    met_90 = models.PositiveIntegerField(default=0)
+    met_180 = models.PositiveIntegerField(default=0)
+    met_365 = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["path"], name="building_coverage_path")]
+
+    def __str__(self) -> str:
+        return f"{self.building_id}: {self.met_90}/{self.households}"

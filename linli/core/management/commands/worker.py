@@ -37,11 +37,19 @@ def _case_sweep() -> None:
 
 
 # (name, every N seconds, function)
+def _network_coverage() -> None:
+    from linli.network.coverage import refresh
+
+    refresh()
+
+
 PERIODIC: list[tuple[str, int, Callable[[], None]]] = [
     ("clearsessions", 3600, _clear_sessions),
     ("purge-login-throttles", 3600, _purge_throttles),
     # Overdue flags and closing resolved cases left unrated: see linli.cases.workflow.sweep.
     ("case-sweep", 300, _case_sweep),
+    # The buildings' visit coverage that street and district pages add up: network.coverage.
+    ("network-coverage", 600, _network_coverage),
 ]
 
 
