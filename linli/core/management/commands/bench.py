@@ -32,6 +32,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--communities", type=int, default=400)
         parser.add_argument("--repeat", type=int, default=30)
+        parser.add_argument(
+            "--only",
+            default="",
+            help="Run only the cases whose label contains one of these comma-separated words.",
+        )
         parser.add_argument("--out", default=str(Path(settings.VAR_DIR) / "bench.json"))
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -139,6 +144,53 @@ class Command(BaseCommand):
                 ("community worker: API case list", "shequ", "/api/v1/cases"),
                 ("district admin: API case list", "bench-district", "/api/v1/cases"),
             ]
+        # The network: visit coverage, when the demo has contact records.
+        from linli.network.models import Contact
+
+        contacts = Contact.objects.count()
+        if contacts:
+            clients["jiedao"] = Client()
+            clients["jiedao"].force_login(User.objects.get(username="jiedao"))
+            cases += [
+                (
+                    "street admin: visit coverage of the street, by community",
+                    "jiedao",
+                    f"/network/coverage/place/{street.pk}/",
+                ),
+                (
+                    "community worker: visit coverage of the community, by grid and building",
+                    "shequ",
+                    f"/network/coverage/place/{community.pk}/",
+                ),
+                (
+                    "community worker: households nobody met, care first",
+                    "shequ",
+                    f"/network/coverage/place/{community.pk}/unreached/",
+                ),
+                ("chief: my buildings", "louzhang", "/network/mine/"),
+                (
+                    "district admin: visit coverage of the district, by street",
+                    "bench-district",
+                    f"/network/coverage/place/{district.pk}/",
+                ),
+            ]
+            big = (
+                Place.objects.filter(kind=PlaceKind.STREET)
+                .exclude(pk=street.pk)
+                .order_by("path")
+                .first()
+            )
+            if big is not None:
+                cases.append(
+                    (
+                        "district admin: visit coverage of a benchmark street, by community",
+                        "bench-district",
+                        f"/network/coverage/place/{big.pk}/",
+                    )
+                )
+        if options["only"]:
+            words = [w.strip() for w in options["only"].split(",") if w.strip()]
+            cases = [c for c in cases if any(w in c[0] for w in words)]
         base_client = Client()
         results = []
         for label, who, url in cases:
@@ -168,10 +220,13 @@ class Command(BaseCommand):
             "dwellings": dwellings,
             "places": Place.objects.count(),
             "cases": Case.objects.count(),
+            "residents": Resident.objects.count(),
+            "contacts": contacts,
             "results": results,
         }
         Path(options["out"]).parent.mkdir(parents=True, exist_ok=True)
         Path(options["out"]).write_text(json.dumps(report, ensure_ascii=False, indent=2))
         self.stdout.write(
-            f"{connection.vendor}: {dwellings} dwellings; written to {options['out']}"
+            f"{connection.vendor}: {dwellings} dwellings, {report['residents']} residents, "
+            f"{contacts} contact records; written to {options['out']}"
         )
