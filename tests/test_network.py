@@ -443,3 +443,27 @@ def test_outsider_gets_404_on_every_network_route(world, homes):
     assert chief.status == "candidate"
     anonymous = client_for(None).get("/network/")
     assert anonymous.status_code == 302
+
+
+def test_the_worker_recounts_every_building(live_world):
+    """``linli worker --once`` (it closes stale connections, so the data must be committed)."""
+    import io
+
+    from django.core.management import call_command
+
+    from linli.network.models import BuildingCoverage
+
+    world = live_world
+    ds = dwellings(world.a.place)
+    live_in(ds[0], "甲一")
+    live_in(ds[2], "甲三")
+    live_in(ds[3], "甲四")
+    visit(world.worker, ds[2], days_ago=10)
+    assert BuildingCoverage.objects.count() == 1  # the visited building, at once
+    call_command("worker", "--once", stdout=io.StringIO(), stderr=io.StringIO())
+    buildings = Place.objects.filter(kind=PlaceKind.BUILDING).count()
+    assert BuildingCoverage.objects.count() == buildings
+    other = BuildingCoverage.objects.get(building=world.a.other_building)
+    assert (other.households, other.met_30, other.met_365) == (2, 1, 1)
+    first = BuildingCoverage.objects.get(building=world.a.building)
+    assert (first.households, first.met_365) == (1, 0)
