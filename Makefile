@@ -34,9 +34,9 @@ test: $(VENV)/.installed-test
 .PHONY: system-deps
 system-deps:
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk gettext >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk gettext libpango-1.0-0 >/dev/null; \
 	else \
-		echo "The tests need Debian's chromium and gettext: sudo apt-get install chromium fonts-noto-cjk gettext"; exit 1; \
+		echo "The tests need Debian's chromium and gettext: sudo apt-get install chromium fonts-noto-cjk gettext libpango-1.0-0"; exit 1; \
 	fi
 
 lint: $(VENV)/.installed-test

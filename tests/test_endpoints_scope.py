@@ -284,6 +284,67 @@ ROUTES = [
             "/network/my-buildings",
         )
     ),
+    # Party building. Every page and form (GET and POST) against the outsider, the neighbouring
+    # worker, each role and anonymous callers in tests/test_party_pages.py
+    # (test_every_route_is_404_for_the_outsider_and_the_neighbour, test_roles_see_what_is_theirs,
+    # test_every_route_sends_the_anonymous_to_log_in); the API in tests/test_party_api.py.
+    *(
+        Route(f"party:{name}", lambda w: "", "party")
+        for name in (
+            "home",
+            "orgs",
+            "org_secretary",
+            "members",
+            "member_new",
+            "member",
+            "registrations",
+            "decide",
+            "posts",
+            "post",
+            "post_close",
+            "claim",
+            "claims",
+            "withdraw",
+            "log_hours",
+            "serve",
+            "hours",
+            "hours_decide",
+            "evaluations",
+            "units",
+            "unit",
+            "record_file",
+            "qr",
+        )
+    ),
+    # The dual-report registration a community's QR code leads to (signed token; rate-limited).
+    Route("public_party:register", lambda w: "/d/x/", "public"),
+    Route("public_party:registered", lambda w: "/d/ok/", "public"),
+    *(
+        Route(path, lambda w: "", "party-api", api=True)
+        for path in (
+            "/party/orgs",
+            "/party/orgs/{org_id}/secretary",
+            "/party/members",
+            "/party/members/{member_id}",
+            "/party/members/{member_id}/evaluations",
+            "/party/registrations",
+            "/party/registrations/{registration_id}/approve",
+            "/party/registrations/{registration_id}/reject",
+            "/party/posts",
+            "/party/posts/{post_id}",
+            "/party/posts/{post_id}/close",
+            "/party/posts/{post_id}/claim",
+            "/party/claims",
+            "/party/claims/{claim_id}/withdraw",
+            "/party/claims/{claim_id}/hours",
+            "/party/hours",
+            "/party/hours/{hours_id}/confirm",
+            "/party/hours/{hours_id}/reject",
+            "/party/units",
+            "/party/units/{unit_id}/contacts",
+            "/party/units/{unit_id}/record",
+        )
+    ),
     Route("/me", lambda w: "/api/v1/me", "own", api=True),
     Route("/me/grants", lambda w: "/api/v1/me/grants", "own", api=True),
     Route("/places", lambda w: "/api/v1/places", "list", api=True),

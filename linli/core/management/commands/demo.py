@@ -20,6 +20,7 @@ from linli.accounts.roles import Role
 from linli.cases import demo as cases_demo
 from linli.core import audit
 from linli.network import demo as network_demo
+from linli.party import demo as party_demo
 from linli.people import demo as people_demo
 from linli.places import demo
 from linli.places.models import Grid, Lane, Place, PlaceKind
@@ -69,6 +70,7 @@ class Command(BaseCommand):
                 residents = people_demo.populate(people_demo.dwellings_under(street), seed=2026)
                 self.make_users(street)
                 cases = cases_demo.populate([street], seed=2026)
+                party = party_demo.populate([street], seed=2026)
                 network = network_demo.populate(
                     list(Place.objects.filter(parent=street).order_by("path")), seed=2026
                 )
@@ -80,6 +82,7 @@ class Command(BaseCommand):
             self.print_residents(residents)
             self.print_cases(cases)
             self.print_network(network)
+            self.print_party(party)
         elif not options["scale"]:
             self.stdout.write("The demo street is already loaded.")
         if options["scale"]:
@@ -95,6 +98,7 @@ class Command(BaseCommand):
                 communities = list(Place.objects.filter(kind=PlaceKind.COMMUNITY, pk__gt=last))
                 cases = cases_demo.populate(communities, seed=7 + last)
                 network = network_demo.populate(communities, seed=7 + last)
+                party = party_demo.populate(communities, seed=7 + last)
             dwellings = Place.objects.filter(kind=PlaceKind.DWELLING).count()
             self.stdout.write(
                 self.style.SUCCESS(
@@ -105,6 +109,7 @@ class Command(BaseCommand):
             self.print_residents(residents)
             self.print_cases(cases)
             self.print_network(network)
+            self.print_party(party)
         self.print_logins()
 
     def make_users(self, street: Place) -> None:
@@ -189,6 +194,15 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{summary.chiefs} chiefs, {summary.contacts} contact records reaching "
                 f"{summary.reached} households written in {summary.seconds:.1f}s."
+            )
+        )
+
+    def print_party(self, summary: party_demo.Summary) -> None:
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{summary.members} party members in {summary.orgs} organisations, "
+                f"{summary.posts} posts and tasks, {summary.claims} claims, "
+                f"{summary.hours} service-hour records written in {summary.seconds:.1f}s."
             )
         )
 
