@@ -248,6 +248,7 @@ def test_periods():
     )
     dec = Period.parse("2025-12")
     assert dec.end == datetime.date(2026, 1, 1)
+    assert dec.last_day == datetime.date(2025, 12, 31)  # what the service record prints
     y = Period.parse("2026")
     assert (y.start, y.end) == (datetime.date(2026, 1, 1), datetime.date(2027, 1, 1))
     for bad in ("", "2026-00", "2026-Q5", "26", "1999", "2026/03"):

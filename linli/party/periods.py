@@ -75,6 +75,11 @@ class Period:
             return datetime.date(year, month + 1, 1)
         return datetime.date(self.year + 1, 1, 1)
 
+    @property
+    def last_day(self) -> datetime.date:
+        """The period's last day, for people to read (``end`` is the day after)."""
+        return self.end - datetime.timedelta(days=1)
+
     def covering_keys(self) -> list[str]:
         """This period's key, then those of the periods around it: a month's evaluation may have
         been given for its quarter or its year."""
