@@ -286,7 +286,9 @@ def test_chief_logs_a_visit_on_the_phone_and_coverage_moves(world, homes):
     assert client.get("/network/").status_code == 302  # a chief lands on their buildings
     page = client.get("/network/mine/")
     assert page.status_code == 200
-    assert "0 of 2 households met" in page.content.decode()
+    cover = page.context["cards"][0]["cover"]
+    assert (cover.reached, cover.households) == (0, 2)
+    assert "2 户中已走访 0 户" in page.content.decode()  # Chinese by default
     form = client.get(f"/network/visit/{homes[0].pk}/")
     assert form.status_code == 200
     key = form.context["form"].initial["client_key"]
@@ -304,7 +306,8 @@ def test_chief_logs_a_visit_on_the_phone_and_coverage_moves(world, homes):
     assert client.post(f"/network/visit/{homes[0].pk}/", data).status_code == 302  # retried
     assert Contact.objects.count() == 1 and Case.objects.filter(channel="visit").count() == 1
     page = client.get(f"/network/buildings/{world.a.building.pk}/")
-    assert "1 of 2 households met" in page.content.decode()
+    assert (page.context["cover"].reached, page.context["cover"].households) == (1, 2)
+    assert "2 户中已走访 1 户" in page.content.decode()
     assert coverage.report(world.a.building).total.reached == 1
 
 
