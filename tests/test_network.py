@@ -360,6 +360,7 @@ def test_coverage_pages_for_each_level(world, homes):
     gw = client_for(world.grid_worker)
     assert gw.get(f"/network/coverage/place/{world.a.place.pk}/").status_code == 404
     assert gw.get(f"/network/coverage/grid/{world.a.grid2.pk}/").status_code == 404
+    assert admin.get(f"/network/coverage/street/{world.street.pk}/").status_code == 404
 
 
 def test_chief_register_pages(world):

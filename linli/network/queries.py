@@ -95,6 +95,8 @@ def sees_network(user: Any) -> bool:
 
 def coverage_area(user: Any, kind: str, pk: int) -> Any:
     """The place, grid or street/lane whose coverage the user asks for, or 404."""
+    if kind not in ("place", "grid", "lane"):
+        raise Http404
     scope = scope_for(user, Cap.NETWORK_VIEW)
     area: Any
     if kind == "grid":
