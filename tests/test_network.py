@@ -471,3 +471,51 @@ def test_the_worker_recounts_every_building(live_world):
     assert (other.households, other.met_30, other.met_365) == (2, 1, 1)
     first = BuildingCoverage.objects.get(building=world.a.building)
     assert (first.households, first.met_365) == (1, 0)
+
+
+def test_recounts_at_the_same_time_do_not_collide(live_world):
+    """The worker recounting the street while chiefs' visits recount their building: each write
+    is an upsert, so none of them fails on the building's row (real threads, both databases)."""
+    import threading
+
+    from django.db import connection
+
+    from linli.network.models import BuildingCoverage
+
+    world = live_world
+    ds = dwellings(world.a.place)
+    live_in(ds[0], "甲一")
+    coverage.refresh()
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def run(area: Place) -> None:
+        try:
+            start.wait()
+            for _ in range(3):
+                coverage.refresh(area)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(area,)) for area in [world.street, world.a.building] * 3
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert BuildingCoverage.objects.filter(building=world.a.building).count() == 1
+    assert BuildingCoverage.objects.get(building=world.a.building).households == 1
+
+
+def test_a_retired_building_leaves_the_rollup(world, homes):
+    from linli.network.models import BuildingCoverage
+
+    coverage.refresh()
+    assert BuildingCoverage.objects.filter(building=world.a.loose_building).exists()
+    Place.objects.filter(pk=world.a.loose_building.pk).update(retired_at=timezone.localdate())
+    coverage.refresh()
+    assert not BuildingCoverage.objects.filter(building=world.a.loose_building).exists()

@@ -412,7 +412,12 @@ def refresh(area: Place | None = None, *, now: datetime.datetime | None = None) 
                 row[0] += households
                 for i, value in enumerate(reached):
                     row[1 + i] += value or 0
-        BuildingCoverage.objects.filter(path__gte=area.path, path__lt=path_end(area.path)).delete()
+        # Buildings retired since the last count leave the rollup; the others are written over
+        # in place (an upsert, in building order). A chief's visit recounting one building while
+        # the worker recounts the street then waits for the row instead of colliding on it.
+        BuildingCoverage.objects.filter(
+            path__gte=area.path, path__lt=path_end(area.path), building__retired_at__isnull=False
+        ).delete()
         by_pk = {pk: path for path, pk in buildings.items()}
         BuildingCoverage.objects.bulk_create(
             [
@@ -426,9 +431,20 @@ def refresh(area: Place | None = None, *, now: datetime.datetime | None = None) 
                     met_365=row[4],
                     computed_at=now,
                 )
-                for pk, row in counts.items()
+                for pk, row in sorted(counts.items())
             ],
             batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["building"],
+            update_fields=[
+                "path",
+                "households",
+                "met_30",
+                "met_90",
+                "met_180",
+                "met_365",
+                "computed_at",
+            ],
         )
     return len(counts)
 
