@@ -214,16 +214,18 @@ def _write(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) ->
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
-def _reserve_ids(n: int) -> list[int]:
+def _reserve_ids(n: int, table: str = "cases_case") -> list[int]:
+    """``n`` ids for rows written in bulk to ``table`` (its sequence on PostgreSQL, past its
+    largest id on SQLite)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence('cases_case', 'id'))"
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"  # noqa: S608
                 " FROM generate_series(1, %s)",
                 [n],
             )
             return [row[0] for row in cursor.fetchall()]
-        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM cases_case")
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
         start = cursor.fetchone()[0] + 1
         return list(range(start, start + n))
 

@@ -308,8 +308,9 @@ def describe(households: list[Household], tag_ids: list[int]) -> None:
             resident_id__in=list(by_resident), tag_id__in=tag_ids
         ).values_list("resident_id", "tag_id"):
             tags_of.setdefault(by_resident[resident_id], set()).add(tag_id)
-    names = {t.pk: str(t) for t in CareTag.objects.filter(pk__in=tag_ids)}
-    order = {t.pk: (t.order, t.code) for t in CareTag.objects.filter(pk__in=tag_ids)}
+    tags = list(CareTag.objects.filter(pk__in=tag_ids))
+    names = {t.pk: str(t) for t in tags}
+    order = {t.pk: (t.order, t.code) for t in tags}
     last: dict[int, Any] = {}
     with connection.cursor() as cursor:
         marks = ", ".join(["%s"] * len(ids))

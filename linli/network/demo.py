@@ -22,7 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from linli.cases.demo import _write
+from linli.cases.demo import _reserve_ids, _write
 from linli.core.paths import path_end
 from linli.people.models import Resident
 from linli.places.models import Place, PlaceKind
@@ -72,20 +72,6 @@ def _pick(rng: random.Random, weighted: Sequence[tuple[Any, int]]) -> Any:
     return rng.choices([v for v, _w in weighted], [w for _v, w in weighted])[0]
 
 
-def _reserve_ids(table: str, n: int) -> list[int]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"  # noqa: S608
-                " FROM generate_series(1, %s)",
-                [n],
-            )
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
-        start = cursor.fetchone()[0] + 1
-        return list(range(start, start + n))
-
-
 def _check_columns() -> None:
     for model, columns in ((Contact, CONTACT_COLUMNS), (Reach, ("id", *REACH_COLUMNS))):
         actual = {f.column for f in model._meta.concrete_fields}
@@ -108,7 +94,7 @@ class _Writer:
         if not self.contacts:
             return
         table = Contact._meta.db_table
-        ids = _reserve_ids(table, len(self.contacts))
+        ids = _reserve_ids(len(self.contacts), table)
         sqlite = connection.vendor != "postgresql"
         adapt = connection.ops.adapt_datetimefield_value
         for i, row in enumerate(self.contacts):
