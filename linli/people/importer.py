@@ -23,6 +23,7 @@ bitmap over place ids says which dwellings already got a head of household from 
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import copy
 import csv
@@ -31,8 +32,9 @@ import io
 import os
 import re
 import unicodedata
-from collections import OrderedDict, defaultdict, deque
-from collections.abc import Iterator
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
@@ -144,7 +146,7 @@ RESIDENCE_LABEL = _reverse(RESIDENCE_WORDS)
 RELATION_LABEL = _reverse(RELATION_WORDS)
 
 CHUNK = 2000  # rows handed to a worker at a time
-BATCH = 5000  # rows written at a time
+BLOCK_BYTES = 256 * 1024  # of a plain CSV file, handed to a worker at a time
 MAX_REPORTED = 500
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024  # smaller files are done in this process
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
@@ -302,6 +304,7 @@ class Prepared(NamedTuple):
     tags: tuple[int, ...] | None  # None: the file has no tag column, leave tags alone
     warnings: tuple[str, ...]
     values: tuple[Any, ...]  # RESIDENT_COLUMNS less the first (id) and last (home_id), as stored
+    pk: int = 0  # the id this row's resident gets if it is new (see ``_Writer.allocate``)
 
 
 class Failed(NamedTuple):
@@ -319,6 +322,8 @@ class Context:
     # text Django would store, skipping its adapters (~5 µs a value); psycopg's dumpers are fast.
     now_db: Any = None
     dates_as_text: bool = False
+    encoding: str = "utf-8"  # of a CSV file's body, which the workers decode themselves
+    places: _Places | None = None  # the community's places as the import began (see _Places)
 
     @property
     def width(self) -> int:
@@ -467,7 +472,7 @@ def _choice(words: dict[str, str], codes: frozenset[str], value: str) -> str | N
     return lowered if lowered in codes else None
 
 
-def prepare_row(row_no: int, cells: list[Any], context: Context) -> Prepared | Failed:
+def prepare_row(row_no: int, cells: list[Any], context: Context, pk: int = 0) -> Prepared | Failed:
     """One row. ``cells`` has one cell per column of the file and a trailing None, which columns
     the file lacks point to (see ``_chunks``)."""
     at = context.positions
@@ -610,25 +615,86 @@ def prepare_row(row_no: int, cells: list[Any], context: Context) -> Prepared | F
         unit=_text(cell("unit")),
         dwelling=dwelling,
         values=values,
+        pk=pk,
     )
 
 
-def prepare_chunk(chunk: tuple[int, list[list[Any]]]) -> list[Prepared | Failed]:
-    """A run of raw rows, the first numbered ``start``: blank ones dropped, the rest prepared."""
+class Batch(NamedTuple):
+    """What a worker hands back for one chunk of the file, shaped so that the writer does almost
+    nothing per row: the residents it could place are rows ready for the table."""
+
+    rows: int  # rows that were not blank
+    failed: list[Failed]
+    warnings: list[tuple[int, str]]  # (row, message) about the document number
+    numbers: list[int]  # the row number of each resident below
+    residents: list[tuple[Any, ...]]  # RESIDENT_COLUMNS, with the id and the home
+    ties: list[tuple[Any, ...]]  # _MEMBERSHIP_COLUMNS, one per resident, in the same order
+    tags: list[tuple[Any, ...]]  # _TAG_COLUMNS
+    slow: list[Prepared]  # rows the writer finishes: a place not found, or no document
+
+
+def _records(payload: bytes | list[list[Any]], context: Context) -> Iterator[list[Any]]:
+    if not isinstance(payload, bytes):
+        yield from payload
+        return
+    try:
+        text = payload.decode(context.encoding)
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(
+            _("The file is not in UTF-8 or GB18030: save it again as CSV (UTF-8).")
+        ) from exc
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""))
+    except csv.Error as exc:
+        raise ImportFailed(_("The file is not a valid CSV file.")) from exc
+
+
+def prepare_chunk(task: tuple[int, Any, Any]) -> Batch:
+    """One chunk of the file: its first row's number, its rows (as raw CSV lines or as cells) and
+    the ids its rows' residents get if they are new, one per row. Blank rows are dropped, the rest
+    checked, encrypted and, when their place is known and they carry a document, turned into the
+    rows the writer stores."""
     assert _context is not None
     context = _context
-    start, rows = chunk
+    start, payload, ids = task
     width = context.width
     padding = [None] * (width + 1)
-    out: list[Prepared | Failed] = []
-    for offset, cells in enumerate(rows):
+    places = context.places
+    today = context.today.isoformat() if context.dates_as_text else context.today
+    out = Batch(0, [], [], [], [], [], [], [])
+    residents, ties, tags, numbers = out.residents, out.ties, out.tags, out.numbers
+    count = 0
+    offset = -1
+    for offset, cells in enumerate(_records(payload, context)):
         cells = cells[:width]
         if _blank(cells):
             continue
+        count += 1
         if len(cells) <= width:
             cells.extend(padding[len(cells) :])  # short rows, and the cell absent columns read
-        out.append(prepare_row(start + offset, cells, context))
-    return out
+        p = prepare_row(start + offset, cells, context, ids[offset])
+        if isinstance(p, Failed):
+            out.failed.append(p)
+            continue
+        for warning in p.warnings:
+            out.warnings.append((p.row, warning))
+        home = (
+            places.locate(p.compound, p.building, p.unit, p.dwelling)
+            if places is not None and p.id_index
+            else None
+        )
+        if home is None:
+            out.slow.append(p)
+            continue
+        numbers.append(p.row)
+        residents.append((p.pk, *p.values, home))
+        ties.append((p.pk, home, p.relation, p.is_head, None, None))
+        if p.tags:
+            tags.extend((p.pk, tag_id, today) for tag_id in p.tags)
+    if offset + 1 != len(ids):
+        # The reader and this worker disagree on where rows begin: numbers would be wrong.
+        raise RuntimeError(f"chunk at row {start}: {offset + 1} rows read, {len(ids)} expected")
+    return out._replace(rows=count)
 
 
 # --- the import -----------------------------------------------------------------------------------
@@ -654,19 +720,20 @@ def tag_words() -> dict[str, int | None]:
     return words
 
 
-def _chunks(rows: Iterator[list[Any]], first_row: int) -> Iterator[tuple[int, list[list[Any]]]]:
-    """Raw rows in runs of ``CHUNK``, each with the row number of its first row. Blank rows are
-    left for the workers to drop: this process does as little per row as it can."""
+def _chunks(
+    rows: Iterator[list[Any]], first_row: int
+) -> Iterator[tuple[int, list[list[Any]], int]]:
+    """Rows already read into cells, in runs of ``CHUNK``: (first row's number, rows, how many)."""
     chunk: list[list[Any]] = []
     start = first_row
     for cells in rows:
         chunk.append(cells)
         if len(chunk) >= CHUNK:
-            yield start, chunk
+            yield start, chunk, len(chunk)
             start += len(chunk)
             chunk = []
     if chunk:
-        yield start, chunk
+        yield start, chunk, len(chunk)
 
 
 def _header(rows: Iterator[list[Any]], result: ImportResult) -> tuple[dict[str, int], int]:
@@ -695,25 +762,90 @@ def _header(rows: Iterator[list[Any]], result: ImportResult) -> tuple[dict[str, 
     raise ImportFailed(_("The file is empty."))
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _plain_csv(path: Path) -> bool:
+    """Whether every line of this CSV file is one row: no quoted cells (which may hold line
+    breaks) and no line ends but \\n and \\r\\n. Such a file can be cut into chunks of lines
+    without parsing it, and each worker parses its own chunk (what Excel writes for a roster
+    without commas in its cells). A few milliseconds per 100 MB."""
+    with open(path, "rb") as raw:
+        while data := raw.read(1 << 22):
+            if b'"' in data or (b"\r" in data and _LONE_CR.search(data.rstrip(b"\r"))):
+                return False
+    return True
+
+
+def _csv_lines(raw: Any, encoding: str) -> Iterator[list[Any]]:
+    """The rows of a plain CSV file one line at a time, for its header."""
+    while line := raw.readline():
+        try:
+            text = line.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise ImportFailed(
+                _("The file is not in UTF-8 or GB18030: save it again as CSV (UTF-8).")
+            ) from exc
+        encoding = "utf-8" if encoding == "utf-8-sig" else encoding  # the BOM opens the file
+        yield next(csv.reader([text]), [])
+
+
+def _line_blocks(raw: Any, first_row: int) -> Iterator[tuple[int, bytes, int]]:
+    """The rest of a plain CSV file in blocks of whole lines: (first row's number, the lines, how
+    many)."""
+    start = first_row
+    while data := raw.read(BLOCK_BYTES):
+        if not data.endswith(b"\n"):
+            data += raw.readline()
+        n = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        yield start, data, n
+        start += n
+
+
+@dataclass
+class _Source:
+    columns: dict[str, int]
+    first_row: int
+    chunks: Iterator[tuple[int, Any, int]]  # (first row's number, bytes or rows, how many rows)
+    encoding: str  # of a plain CSV file's body; unused otherwise
+
+
+def _open(path: Path, result: ImportResult, stack: Any) -> _Source:
+    if path.suffix.lower() == ".csv" and _plain_csv(path):
+        raw = stack.enter_context(open(path, "rb"))  # noqa: SIM115 (closed by the stack)
+        encoding = detect_encoding(raw.read(1 << 20))
+        raw.seek(0)
+        columns, first_row = _header(_csv_lines(raw, encoding), result)
+        body = "utf-8" if encoding == "utf-8-sig" else encoding
+        return _Source(columns, first_row, _line_blocks(raw, first_row), body)
+    rows = read_rows(path)
+    columns, first_row = _header(rows, result)
+    return _Source(columns, first_row, _chunks(rows, first_row), "utf-8")
+
+
 def _prepared(
-    chunks: Iterator[Any], context: Context, workers: int
-) -> Iterator[list[Prepared | Failed]]:
+    chunks: Iterator[tuple[int, Any, int]],
+    context: Context,
+    workers: int,
+    allocate: Callable[[int], Sequence[int]],
+) -> Iterator[Batch]:
     if workers <= 0:
         _init_worker(context)
-        for chunk in chunks:
-            yield prepare_chunk(chunk)
+        for start, payload, n in chunks:
+            yield prepare_chunk((start, payload, allocate(n)))
         return
     import multiprocessing
 
-    # fork: the workers inherit Django's setup, the keys and the translation catalogues. They never
-    # touch the database. At most a few chunks are in flight, so the file is never all in memory.
+    # fork: the workers inherit Django's setup, the keys, the translation catalogues and the
+    # community's places. They never touch the database. At most a few chunks are in flight, so
+    # the file is never all in memory.
     pool = multiprocessing.get_context("fork").Pool(
         workers, initializer=_init_worker, initargs=(context,)
     )
     try:
         pending: deque[Any] = deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(prepare_chunk, (chunk,)))
+        for start, payload, n in chunks:
+            pending.append(pool.apply_async(prepare_chunk, ((start, payload, allocate(n)),)))
             if len(pending) >= workers * 3:
                 yield pending.popleft().get()
         while pending:
@@ -738,43 +870,41 @@ def import_roster(
     community = Place.objects.filter(kind=PlaceKind.COMMUNITY, code=community_code).first()
     if community is None:
         raise ImportFailed(_("No community has the code %(code)s.") % {"code": community_code})
+    if path.suffix.lower() not in (".csv", ".xlsx"):
+        raise ImportFailed(_("Only .xlsx and .csv files can be imported."))
     result = ImportResult(dry_run=dry_run)
-    rows = read_rows(path)
-    columns, first_row = _header(rows, result)
     postgres = connection.vendor == "postgresql"
     now = timezone.now()
-    context = Context(
-        columns,
-        tag_words(),
-        translation.get_language() or "zh-hans",
-        timezone.localdate(),
-        now_db=now if postgres else str(connection.ops.adapt_datetimefield_value(now)),
-        dates_as_text=not postgres,
-    )
     if workers is None:
         big = path.stat().st_size >= PARALLEL_FROM_BYTES
         workers = min(os.cpu_count() or 1, 4) if big else 0
     keyring()  # loaded before the workers fork, so they share it
-    with transaction.atomic():
-        writer = _Writer(community, actor, create_places, result, now=now)
-        buffered: list[Prepared | Failed] = []
-        for prepared in _prepared(_chunks(rows, first_row), context, workers):
-            buffered.extend(prepared)
-            if len(buffered) >= BATCH:
-                writer.write(buffered)
-                buffered = []
-        if buffered:
-            writer.write(buffered)
-        if result.committed:
-            audit.record(
-                actor,
-                "roster.import",
-                community,
-                place_path=community.path,
-                data={**result.counts(), "file": path.name[:100]},
+    with ExitStack() as stack:
+        source = _open(path, result, stack)
+        with transaction.atomic():
+            writer = _Writer(community, actor, create_places, result, now=now)
+            context = Context(
+                source.columns,
+                tag_words(),
+                translation.get_language() or "zh-hans",
+                timezone.localdate(),
+                now_db=now if postgres else str(connection.ops.adapt_datetimefield_value(now)),
+                dates_as_text=not postgres,
+                encoding=source.encoding,
+                places=writer.places,
             )
-        else:
-            transaction.set_rollback(True)
+            for batch in _prepared(source.chunks, context, workers, writer.allocate):
+                writer.write_batch(batch, tagged="tags" in source.columns)
+            if result.committed:
+                audit.record(
+                    actor,
+                    "roster.import",
+                    community,
+                    place_path=community.path,
+                    data={**result.counts(), "file": path.name[:100]},
+                )
+            else:
+                transaction.set_rollback(True)
     return result
 
 
@@ -909,6 +1039,71 @@ class _Tie(NamedTuple):
 _TAG_COLUMNS = ("resident_id", "tag_id", "since")
 
 
+class _Places:
+    """The community's compounds, buildings, units and dwellings, by the names and codes a file may
+    use for them. Read once when an import begins, before the workers fork, so that they find the
+    home of nearly every row without the database. The writer adds the places it creates to its
+    own copy; the workers' copies never learn of them and send rows naming them back to the
+    writer. A community's worth of dwellings: a few thousand, 333,000 in the million-row bench."""
+
+    def __init__(self, community: Place) -> None:
+        self.community = _P(community.pk, community.path, None, None)
+        self.levels: dict[tuple[int, str], _P] = {}
+        self.dwellings: dict[int, dict[str, _P]] = {}  # holder (unit or building) → code → dwelling
+        self.holders: dict[tuple[str, str, str], _P] = {}  # (compound, building, unit) as written
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, parent_id, kind, code, name, path, grid_id, lane_id FROM places_place"
+                " WHERE path > %s AND path < %s",
+                [community.path, community.path_end],
+            )
+            for pk, parent_id, kind, code, name, path, grid_id, lane_id in cursor.fetchall():
+                place = _P(pk, path, grid_id, lane_id)
+                if kind == PlaceKind.DWELLING:
+                    self.dwellings.setdefault(parent_id, {}).setdefault(code, place)
+                elif kind in _HOLDING:
+                    self.remember(parent_id, kind, code, name, place)
+
+    def remember(self, parent_id: int, kind: str, code: str, name: str, place: _P) -> None:
+        for text in (name, code):
+            self.levels.setdefault((parent_id, f"{kind}:{_key(text)}"), place)
+
+    def find(self, parent: _P, kind: str, text: str) -> _P | None:
+        found = self.levels.get((parent.id, f"{kind}:{_key(text)}"))
+        if found is None and _bare(kind, text) != text:
+            found = self.levels.get((parent.id, f"{kind}:{_key(_bare(kind, text))}"))
+        return found
+
+    def holder(self, compound: str, building: str, unit: str) -> _P | None:
+        """The unit (or the building without units) these cells name, if it exists."""
+        found = self.holders.get((compound, building, unit))
+        if found is not None:
+            return found
+        parent: _P | None = self.community
+        for kind, text in (
+            (PlaceKind.COMPOUND, compound),
+            (PlaceKind.BUILDING, building),
+            (PlaceKind.UNIT, unit),
+        ):
+            if parent is not None and (text or kind == PlaceKind.BUILDING):
+                parent = self.find(parent, kind, text)
+        if parent is not None:
+            self.holders[(compound, building, unit)] = parent
+        return parent
+
+    def locate(self, compound: str, building: str, unit: str, dwelling: str) -> int | None:
+        """The id of the dwelling these cells name, if it exists."""
+        holder = self.holder(compound, building, unit)
+        codes = self.dwellings.get(holder.id) if holder is not None else None
+        if not codes:
+            return None
+        found = codes.get(dwelling) or codes.get(_bare(PlaceKind.DWELLING, dwelling))
+        return found.id if found is not None and found.id else None
+
+
+_HOLDING = (PlaceKind.COMPOUND, PlaceKind.BUILDING, PlaceKind.UNIT)
+
+
 class _Writer:
     def __init__(
         self,
@@ -932,43 +1127,69 @@ class _Writer:
             self.now_db = str(connection.ops.adapt_datetimefield_value(self.now))
             self.date_db = lambda d: d.isoformat() if d is not None else None
         self.postgres = connection.vendor == "postgresql"
-        if self.postgres:
-            # With statistics lagging behind the table, the planner's cost estimates balloon and
-            # cross the JIT threshold: compiling took ~35 ms for queries that run in one.
-            with connection.cursor() as cursor:
+        with connection.cursor() as cursor:
+            if self.postgres:
+                # With statistics lagging behind the table, the planner's cost estimates balloon
+                # and cross the JIT threshold: compiling took ~35 ms for queries that run in one.
                 cursor.execute("SET LOCAL jit = off")
-        self.residents_seen = _Bits()
-        self.heads_seen = _Bits()
+            else:
+                # Take SQLite's write lock now: the ids handed out below must stay free.
+                cursor.execute("UPDATE people_resident SET id = id WHERE id = 0")
+        self.residents_seen = _Bits()  # residents who were here before and a row has matched
+        self.heads_seen = _Bits()  # dwellings a row has named the head of
+        self.ours: list[tuple[int, int]] = []  # the id ranges handed to this import's rows
+        self.next_id: int | None = None
+        self.optimistic = True  # PostgreSQL: COPY first, look up only when that fails
+        self.known: dict[tuple[str, str], _Existing] = {}
         self.next_child: dict[int, int] = {}
-        self.fresh: set[int] = set()  # dwellings this batch created
-        self.dwelling_cache: OrderedDict[int, dict[str, _P]] = OrderedDict()
-        self.holders: dict[tuple[str, str, str], _P] = {}  # the cells as written → unit/building
-        # Compounds, buildings and units of the community: a few thousand at most.
-        self.levels: dict[tuple[int, str], _P] = {}
-        for p in Place.objects.filter(
-            path__gt=community.path,
-            path__lt=community.path_end,
-            kind__in=(PlaceKind.COMPOUND, PlaceKind.BUILDING, PlaceKind.UNIT),
-        ).values("id", "parent_id", "kind", "code", "name", "path", "grid_id", "lane_id"):
-            self._remember(
-                p["parent_id"],
-                p["kind"],
-                p["code"],
-                p["name"],
-                _P(p["id"], p["path"], p["grid_id"], p["lane_id"]),
+        self.places = _Places(community)
+        self.levels = self.places.levels
+        # Dwellings whose head of household was recorded before this import: a row naming another
+        # head there demotes that one first.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT m.dwelling_id FROM people_membership m"
+                " JOIN places_place p ON p.id = m.dwelling_id"
+                " WHERE m.is_head AND m.until IS NULL AND p.path > %s AND p.path < %s",
+                [community.path, community.path_end],
             )
+            self.had_head = {r[0] for r in cursor.fetchall()}
+
+    # ids
+
+    def allocate(self, n: int) -> Sequence[int]:
+        """Ids for the residents of the next ``n`` rows, one per row whatever the row turns out to
+        be (blank, bad or a resident already here leave a gap), so that the workers can write
+        each new resident's rows — and their ties and tags — without asking."""
+        if n <= 0:
+            return range(0)
+        if self.postgres:
+            ids: Sequence[int] = self._new_ids("people_resident", n)
+            if ids[-1] - ids[0] == n - 1:
+                ids = range(ids[0], ids[-1] + 1)
+        else:
+            if self.next_id is None:
+                self.next_id = self._new_ids("people_resident", 1)[0]
+            ids = range(self.next_id, self.next_id + n)
+            self.next_id += n
+        if isinstance(ids, range):
+            self.ours.append((ids[0], ids[-1]))
+        else:
+            self.ours.extend((pk, pk) for pk in ids)
+        return ids
+
+    def _is_ours(self, pk: int) -> bool:
+        """Whether a resident was created by this import (from an earlier row of the file)."""
+        at = bisect.bisect_right(self.ours, (pk, float("inf"))) - 1
+        return at >= 0 and self.ours[at][0] <= pk <= self.ours[at][1]
 
     # places
 
     def _remember(self, parent_id: int, kind: str, code: str, name: str, place: _P) -> None:
-        for text in (name, code):
-            self.levels.setdefault((parent_id, f"{kind}:{_key(text)}"), place)
+        self.places.remember(parent_id, kind, code, name, place)
 
     def _find(self, parent: _P, kind: str, text: str) -> _P | None:
-        found = self.levels.get((parent.id, f"{kind}:{_key(text)}"))
-        if found is None and _bare(kind, text) != text:
-            found = self.levels.get((parent.id, f"{kind}:{_key(_bare(kind, text))}"))
-        return found
+        return self.places.find(parent, kind, text)
 
     def _position(self, parent: _P) -> str:
         n = self.next_child.get(parent.id)
@@ -1031,7 +1252,7 @@ class _Writer:
     def _holders(self, rows: list[Prepared]) -> list[tuple[Prepared, _P]]:
         out = []
         for p in rows:
-            known = self.holders.get((p.compound, p.building, p.unit))
+            known = self.places.holders.get((p.compound, p.building, p.unit))
             if known is not None:
                 out.append((p, known))
                 continue
@@ -1048,32 +1269,13 @@ class _Writer:
                 found = self._level(found, PlaceKind.UNIT, p.unit, p.row, "unit")
                 if found is None:
                     continue
-            self.holders[(p.compound, p.building, p.unit)] = found
+            self.places.holders[(p.compound, p.building, p.unit)] = found
             out.append((p, found))
         return out
 
     def _holder_dwellings(self, holder_id: int) -> dict[str, _P]:
-        """The dwellings of a unit (or of a building without units), by code. Files come sorted by
-        building, so the last thousand holders asked for are kept: a community's worth, and flat
-        however long the file."""
-        known = self.dwelling_cache.get(holder_id)
-        if known is not None:
-            self.dwelling_cache.move_to_end(holder_id)
-            return known
-        # By parent alone (a unit holds only dwellings; a building's other children are units,
-        # dropped here): with "kind" too, PostgreSQL's planner, whose statistics lag behind a big
-        # import, may combine two indexes and read every dwelling's entry (~20 ms a holder).
-        known = {
-            code: _P(pk, path, grid_id, lane_id)
-            for pk, kind, code, path, grid_id, lane_id in Place.objects.filter(
-                parent_id=holder_id
-            ).values_list("id", "kind", "code", "path", "grid_id", "lane_id")
-            if kind == PlaceKind.DWELLING
-        }
-        self.dwelling_cache[holder_id] = known
-        if len(self.dwelling_cache) > 1024:
-            self.dwelling_cache.popitem(last=False)
-        return known
+        """The dwellings of a unit (or of a building without units), by code."""
+        return self.places.dwellings.setdefault(holder_id, {})
 
     def _dwellings(self, rows: list[tuple[Prepared, _P]]) -> list[tuple[Prepared, _P]]:
         wanted: dict[int, set[str]] = defaultdict(set)
@@ -1122,7 +1324,6 @@ class _Writer:
             )
             self.result.places_created += len(new)
             by_path = {n.path: place_id for n, place_id in zip(new, ids, strict=True)}
-            self.fresh = set(ids)
             for made in found.values():
                 if made.id == 0:
                     made.id = by_path[made.path]
@@ -1130,75 +1331,236 @@ class _Writer:
 
     # residents
 
-    def write(self, items: list[Prepared | Failed]) -> None:
-        good: list[Prepared] = []
-        for item in items:
-            self.result.rows += 1
-            if isinstance(item, Failed):
-                for key, message in item.problems:
-                    self.result.add_error(item.row, HEADER.get(key, key), message)
-                continue
-            for warning in item.warnings:
-                self.result.add_warning(item.row, HEADER["id_number"], warning)
-            good.append(item)
-        self.fresh = set()
-        placed = self._dwellings(self._holders(good))
-        existing = self._lookup(placed)
-        batch: set[Any] = set()
-        new: list[tuple[Prepared, _P]] = []
+    def write_batch(self, batch: Batch, tagged: bool) -> None:
+        """One chunk from a worker. New residents are written as they come; a row whose document
+        a resident already holds (the table's unique index says so) is looked up and becomes an
+        update, or an error when that resident came from an earlier row of this file."""
+        result = self.result
+        result.rows += batch.rows
+        for failed in batch.failed:
+            for key, message in failed.problems:
+                result.add_error(failed.row, HEADER.get(key, key), message)
+        for row, message in batch.warnings:
+            result.add_warning(row, HEADER["id_number"], message)
+        numbers, residents, ties, tags = batch.numbers, batch.residents, batch.ties, batch.tags
         matched: list[tuple[Prepared, _P, _Existing]] = []
-        heads: dict[int, int | None] = {}  # dwelling → the resident this file names as head
+        if batch.slow:
+            numbers, residents, ties, tags = self._finish(batch, matched)
+        conflicts = self._add_residents(residents)
+        skip: set[int] = set()  # resident ids whose tie and tags are not to be written
+        if conflicts:
+            self._resolve(conflicts, numbers, residents, ties, tags, tagged, matched)
+            skip.update(residents[i][0] for i in conflicts)
+        result.created += len(residents) - len(conflicts)
+        # Heads of household, in the order of the file, over new and matched residents alike.
+        named = [(numbers[i], t[1], t[0]) for i, t in enumerate(ties) if t[3] and t[0] not in skip]
+        if matched:
+            named.extend((p.row, d.id, f.id) for p, d, f in matched if p.is_head)
+            named.sort()
+        demote: dict[int, int | None] = {}
+        for row, dwelling_id, resident_id in named:
+            if dwelling_id in self.heads_seen:
+                result.add_error(
+                    row,
+                    HEADER["is_head"],
+                    _("An earlier row already names the head of this dwelling."),
+                )
+                skip.add(resident_id)
+                continue
+            self.heads_seen.add(dwelling_id)
+            if dwelling_id in self.had_head:
+                demote[dwelling_id] = resident_id
+        self._demote_heads(demote)
+        if skip:
+            ties = [t for t in ties if t[0] not in skip]
+            tags = [t for t in tags if t[0] not in skip]
+            matched = [m for m in matched if m[2].id not in skip]
+        self._copy("people_membership", _MEMBERSHIP_COLUMNS, ties)
+        self._copy("people_residenttag", _TAG_COLUMNS, tags)
+        self._update(matched)
+
+    def _finish(
+        self, batch: Batch, matched: list[tuple[Prepared, _P, _Existing]]
+    ) -> tuple[list[int], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The rows a worker could not finish: their places found or made here, residents without
+        a document matched by name and dwelling. Returns the batch's rows with them merged in, in
+        the order of the file."""
+        placed = self._dwellings(self._holders(batch.slow))
+        found = self._undocumented([(p, d) for p, d in placed if not p.id_index])
+        today = self.date_db(self.today)
+        seen: set[tuple[str, int]] = set()
+        extra: list[tuple[int, tuple[Any, ...], tuple[Any, ...]]] = []
+        tags = list(batch.tags)
         for p, d in placed:
-            person: Any = (p.id_type, p.id_index) if p.id_index else ("", p.name, d.id)
-            found = existing.get(person)
-            if person in batch or (found is not None and found.id in self.residents_seen):
-                column = "id_number" if p.id_index else "name"
-                self.result.add_error(
+            if not p.id_index:
+                f = found.get((p.name, d.id))
+                if (p.name, d.id) in seen or (
+                    f is not None and (f.id in self.residents_seen or self._is_ours(f.id))
+                ):
+                    self.result.add_error(
+                        p.row,
+                        HEADER["name"],
+                        _("This person is already on an earlier row of the file."),
+                    )
+                    continue
+                seen.add((p.name, d.id))
+                if f is not None:
+                    if f.status == Status.DECEASED:
+                        self._deceased(p.row)
+                        continue
+                    self.residents_seen.add(f.id)
+                    matched.append((p, d, f))
+                    continue
+            extra.append(
+                (
                     p.row,
-                    HEADER[column],
+                    (p.pk, *p.values, d.id),
+                    (p.pk, d.id, p.relation, p.is_head, None, None),
+                )
+            )
+            if p.tags:
+                tags.extend((p.pk, tag_id, today) for tag_id in p.tags)
+        rows = sorted(
+            [*zip(batch.numbers, batch.residents, batch.ties, strict=True), *extra],
+            key=lambda r: r[0],
+        )
+        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], tags
+
+    def _deceased(self, row: int) -> None:
+        self.result.add_error(
+            row,
+            HEADER["name"],
+            _("This person is recorded as deceased; correct it on their page first."),
+        )
+
+    def _add_residents(self, residents: list[tuple[Any, ...]]) -> list[int]:
+        """Write new residents; returns the positions of those not written because a resident
+        already holds their document. SQLite skips them itself (ON CONFLICT DO NOTHING). COPY on
+        PostgreSQL cannot: it is tried in a savepoint, and when it fails (a re-import) the batch
+        is looked up first, as are the next ones until a batch finds nobody it already knew."""
+        if not residents:
+            return []
+        if not self.postgres:
+            marks = ", ".join(["%s"] * len(RESIDENT_COLUMNS))
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO people_resident ({', '.join(RESIDENT_COLUMNS)})"  # noqa: S608
+                    f" VALUES ({marks}) ON CONFLICT DO NOTHING",
+                    residents,
+                )
+                if cursor.rowcount == len(residents):
+                    return []
+                ids = [r[0] for r in residents]
+                cursor.execute(
+                    "SELECT id FROM people_resident WHERE id BETWEEN %s AND %s",
+                    [min(ids), max(ids)],
+                )
+                written = {r[0] for r in cursor.fetchall()}
+            return [i for i, pk in enumerate(ids) if pk not in written]
+        from psycopg.errors import UniqueViolation
+
+        if self.optimistic:
+            savepoint = transaction.savepoint()
+            try:
+                self._copy("people_resident", RESIDENT_COLUMNS, residents)
+            except UniqueViolation:
+                transaction.savepoint_rollback(savepoint)
+                self.optimistic = False
+            else:
+                transaction.savepoint_commit(savepoint)
+                return []
+        self.known = self._documents([(r[7], r[9]) for r in residents])
+        conflicts: list[int] = []
+        fresh: list[tuple[Any, ...]] = []
+        seen: set[tuple[str, str]] = set()
+        for i, r in enumerate(residents):
+            key = (r[7], r[9])
+            if key in self.known or key in seen:
+                conflicts.append(i)
+            else:
+                seen.add(key)
+                fresh.append(r)
+        self._copy("people_resident", RESIDENT_COLUMNS, fresh)
+        self.optimistic = not self.known
+        return conflicts
+
+    def _resolve(
+        self,
+        conflicts: list[int],
+        numbers: list[int],
+        residents: list[tuple[Any, ...]],
+        ties: list[tuple[Any, ...]],
+        tags: list[tuple[Any, ...]],
+        tagged: bool,
+        matched: list[tuple[Prepared, _P, _Existing]],
+    ) -> None:
+        """Rows whose document a resident already holds: an update of that resident, or an error
+        when an earlier row of this file brought them (or they are recorded as deceased)."""
+        keys = [(residents[i][7], residents[i][9]) for i in conflicts]
+        found = {k: self.known[k] for k in keys if k in self.known}
+        found.update(self._documents([k for k in keys if k not in found]))
+        self.known = {}
+        tag_ids: dict[int, list[int]] = defaultdict(list)
+        for resident_id, tag_id, _since in tags:
+            tag_ids[resident_id].append(tag_id)
+        for i, key in zip(conflicts, keys, strict=True):
+            r, row, f = residents[i], numbers[i], found.get(key)
+            if f is None:
+                raise RuntimeError(f"row {row}: not written, and nobody holds its document")
+            if f.id in self.residents_seen or self._is_ours(f.id):
+                self.result.add_error(
+                    row,
+                    HEADER["id_number"],
                     _("This person is already on an earlier row of the file."),
                 )
                 continue
-            batch.add(person)
-            if found is not None and found.status == Status.DECEASED:
-                self.result.add_error(
-                    p.row,
-                    HEADER["name"],
-                    _("This person is recorded as deceased; correct it on their page first."),
-                )
+            if f.status == Status.DECEASED:
+                self._deceased(row)
                 continue
-            if p.is_head:
-                if d.id in self.heads_seen:
-                    self.result.add_error(
-                        p.row,
-                        HEADER["is_head"],
-                        _("An earlier row already names the head of this dwelling."),
-                    )
-                    continue
-                self.heads_seen.add(d.id)
-                if d.id not in self.fresh:  # a dwelling made just now has no head to replace
-                    heads[d.id] = found.id if found is not None else None
-            if found is None:
-                new.append((p, d))
-            else:
-                self.residents_seen.add(found.id)
-                matched.append((p, d, found))
-        self._demote_heads(heads)
-        self._insert(new)
-        self._update(matched)
+            self.residents_seen.add(f.id)
+            birth = r[5]
+            if isinstance(birth, str):
+                birth = datetime.date.fromisoformat(birth)
+            p = Prepared(
+                row=row,
+                name=r[1],
+                gender=r[4],
+                birth_date=birth,
+                ethnicity=r[6],
+                id_type=r[7],
+                id_number="",  # decrypted only if the resident is to change (_save_residents)
+                id_enc=r[8],
+                id_index=r[9],
+                phone="",
+                phone_enc=r[10],
+                phone_index=r[11],
+                residence_type=r[12],
+                pinyin=r[2],
+                initials=r[3],
+                compound="",
+                building="",
+                unit="",
+                dwelling="",
+                relation=ties[i][2],
+                is_head=ties[i][3],
+                tags=tuple(sorted(tag_ids.get(r[0], ()))) if tagged else None,
+                warnings=(),
+                values=r[1:-1],
+                pk=r[0],
+            )
+            matched.append((p, _P(r[-1], "", None, None), f))
 
-    def _lookup(self, placed: list[tuple[Prepared, _P]]) -> dict[Any, _Existing]:
-        fields = (
-            "id, name, gender, birth_date, ethnicity, phone_index, residence_type, home_id, status"
-        )
-        out: dict[Any, _Existing] = {}
+    _FIELDS = (
+        "id, name, gender, birth_date, ethnicity, phone_index, residence_type, home_id, status"
+    )
+
+    def _documents(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], _Existing]:
+        """The residents holding these documents, by (type, blind index)."""
+        out: dict[tuple[str, str], _Existing] = {}
         by_type: dict[str, list[str]] = defaultdict(list)
-        no_document: dict[int, set[str]] = defaultdict(set)
-        for p, d in placed:
-            if p.id_index:
-                by_type[p.id_type].append(p.id_index)
-            else:
-                no_document[d.id].add(p.name)
+        for id_type, index in keys:
+            by_type[id_type].append(index)
+        fields = self._FIELDS
         with connection.cursor() as cursor:
             for id_type, indexes in by_type.items():
                 for i in range(0, len(indexes), 1000):
@@ -1223,23 +1585,31 @@ class _Writer:
                         )
                     for row in cursor.fetchall():
                         out[(id_type, row[0])] = _Existing(*row[1:])
-            homes = sorted(no_document)
-            for i in range(0, len(homes), 500):
-                for r in Resident.objects.filter(
-                    home_id__in=homes[i : i + 500], id_index=""
-                ).values_list(
-                    "id",
-                    "name",
-                    "gender",
-                    "birth_date",
-                    "ethnicity",
-                    "phone_index",
-                    "residence_type",
-                    "home_id",
-                    "status",
-                ):
-                    if r[1] in no_document.get(r[7], ()):
-                        out.setdefault(("", r[1], r[7]), _Existing(*r))
+        return out
+
+    def _undocumented(self, placed: list[tuple[Prepared, _P]]) -> dict[tuple[str, int], _Existing]:
+        """Residents without a document, by (name, home), for rows without one."""
+        names: dict[int, set[str]] = defaultdict(set)
+        for p, d in placed:
+            names[d.id].add(p.name)
+        homes = sorted(names)
+        out: dict[tuple[str, int], _Existing] = {}
+        for i in range(0, len(homes), 500):
+            for r in Resident.objects.filter(
+                home_id__in=homes[i : i + 500], id_index=""
+            ).values_list(
+                "id",
+                "name",
+                "gender",
+                "birth_date",
+                "ethnicity",
+                "phone_index",
+                "residence_type",
+                "home_id",
+                "status",
+            ):
+                if r[1] in names.get(r[7], ()):
+                    out.setdefault((r[1], r[7]), _Existing(*r))
         return out
 
     def _rows_by(
@@ -1324,26 +1694,6 @@ class _Writer:
                     f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
                     rows,
                 )
-
-    def _insert(self, new: list[tuple[Prepared, _P]]) -> None:
-        if not new:
-            return
-        ids = self._new_ids("people_resident", len(new))
-        today = self.date_db(self.today)
-        residents: list[tuple[Any, ...]] = []
-        memberships: list[tuple[Any, ...]] = []
-        tags: list[tuple[Any, ...]] = []
-        seen = self.residents_seen.add
-        for resident_id, (p, d) in zip(ids, new, strict=True):
-            seen(resident_id)
-            residents.append((resident_id, *p.values, d.id))
-            memberships.append((resident_id, d.id, p.relation, p.is_head, None, None))
-            if p.tags:
-                tags.extend((resident_id, tag_id, today) for tag_id in p.tags)
-        self._copy("people_resident", RESIDENT_COLUMNS, residents)
-        self._copy("people_membership", _MEMBERSHIP_COLUMNS, memberships)
-        self._copy("people_residenttag", _TAG_COLUMNS, tags)
-        self.result.created += len(new)
 
     def _update(self, matched: list[tuple[Prepared, _P, _Existing]]) -> None:
         """Residents already there: unchanged ones cost two look-ups; changes are collected and
@@ -1504,8 +1854,8 @@ class _Writer:
                     birth_date=p.birth_date,
                     ethnicity=p.ethnicity,
                     id_type=p.id_type,
-                    id_number=p.id_number,
-                    phone=p.phone,
+                    id_number=p.id_number or (keyring().decrypt(p.id_enc) if p.id_enc else ""),
+                    phone=p.phone or (keyring().decrypt(p.phone_enc) if p.phone_enc else ""),
                     residence_type=p.residence_type,
                 ),
             )
