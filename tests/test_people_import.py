@@ -375,6 +375,105 @@ def test_workers_in_parallel_give_the_same_result(world, tmp_path):
     assert result.ok and result.created == 300
 
 
+# --- a file in many chunks ----------------------------------------------------------------------------
+#
+# A big file is cut into chunks that workers prepare side by side: a plain CSV file into blocks of
+# lines, anything else (quoted cells, .xlsx) into runs of rows read here. Tiny chunks make these
+# small files behave like big ones.
+
+
+@pytest.fixture
+def tiny_chunks(monkeypatch):
+    from linli.people import importer
+
+    monkeypatch.setattr(importer, "BLOCK_BYTES", 150)  # about two rows
+    monkeypatch.setattr(importer, "CHUNK", 2)
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["lines", "quoted"])
+@pytest.mark.parametrize("workers", [0, 2])
+def test_chunks_keep_row_numbers_and_find_repeats_across_them(
+    world, tmp_path, tiny_chunks, quoted, workers
+):
+    ids = [valid_id(f"11010519700101{i:03d}") for i in range(10)]
+    tags = "独居,空巢" if quoted else "独居"  # a comma makes Excel quote the cell
+    rows = [
+        row("一", ids[0], head="是", tags=tags),  # 2
+        row("二", ids[1]),  # 3
+        [],  # 4
+        row("三", ids[2], dwelling="201"),  # 5
+        row("坏", "110105194912310028"),  # 6: check digit
+        ["", "", ""],  # 7
+        row("四", ids[3], dwelling="201", head="是"),  # 8
+        row("二again", ids[1], dwelling="201"),  # 9: the document of row 3
+        row("五", ids[4], head="是"),  # 10: a second head for 101
+        row("六", ids[5], dwelling="201"),  # 11
+    ]
+    file = csv_file(tmp_path, rows)
+    assert (b'"' in file.read_bytes()) == quoted
+    before = counts()
+    result = run(world, file, workers=workers)
+    assert errors(result) == {(6, "证件号码"), (9, "证件号码"), (10, "是否户主")}
+    assert result.rows == 8 and counts() == before
+    del rows[8], rows[7], rows[4]
+    result = run(world, csv_file(tmp_path, rows, name="fixed.csv"), workers=workers)
+    assert result.ok and result.created == 5, result.errors
+    heads = Membership.objects.filter(is_head=True, until__isnull=True)
+    assert sorted(m.resident.name for m in heads) == ["一", "四"]
+    assert ResidentTag.objects.filter(resident__name="一").count() == (2 if quoted else 1)
+
+
+def test_a_file_of_old_and_new_people_in_many_chunks(world, tmp_path, tiny_chunks):
+    """Chunks of people already here, then chunks of new ones, then old again: on PostgreSQL the
+    COPY of the first chunk fails and chunks are looked up until one holds nobody known."""
+    ids = [valid_id(f"11010519700101{i:03d}") for i in range(12)]
+    old = [row(f"旧{i}", ids[i], dwelling="201") for i in range(6)]
+    assert run(world, csv_file(tmp_path, old)).created == 6
+    new = [row(f"新{i}", ids[i], dwelling="201") for i in range(6, 12)]
+    old[4] = row("旧4", ids[4], "13812345678", dwelling="201")  # changed
+    file = csv_file(tmp_path, old[:3] + new + old[3:], name="mixed.csv")
+    result = run(world, file, workers=2)
+    assert result.ok, result.errors
+    assert (result.created, result.updated, result.unchanged) == (6, 1, 5)
+    assert Resident.objects.count() == 12
+    assert Resident.objects.get(name="旧4").phone == "+8613812345678"
+    assert Membership.objects.filter(until__isnull=True).count() == 12
+    again = run(world, file, workers=2)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 12)
+
+
+def test_rows_in_new_places_keep_the_order_of_the_file(world, tmp_path):
+    """The first row names a place this import creates, so the writer, not a worker, finishes it;
+    the second, in a known place, repeats its document and is the one reported."""
+    rows = [
+        row("甲", ID_A, compound="新小区", building="8", unit="2", dwelling="1203"),
+        row("甲二", ID_A),
+        row("乙", ID_B, compound="新小区", building="8", unit="2", dwelling="1203", head="是"),
+        row("丙", ID_C, head="是"),
+    ]
+    result = run(world, csv_file(tmp_path, rows), create_places=True)
+    assert errors(result) == {(3, "证件号码")}
+    del rows[1]
+    result = run(world, csv_file(tmp_path, rows, name="fixed.csv"), create_places=True)
+    assert result.ok and (result.created, result.places_created) == (3, 4)
+    new_home = Place.objects.get(kind=PlaceKind.DWELLING, code="1203")
+    assert set(Resident.objects.filter(home=new_home).values_list("name", flat=True)) == {
+        "甲",
+        "乙",
+    }
+    head = Membership.objects.get(dwelling=new_home, is_head=True, until__isnull=True)
+    assert head.resident.name == "乙"
+
+
+def test_a_csv_file_with_old_mac_line_ends(world, tmp_path):
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\r").writerows([HEADERS, row("一", ID_A), row("二", ID_B)])
+    file = tmp_path / "mac.csv"
+    file.write_bytes(text.getvalue().encode())
+    result = run(world, file)
+    assert result.ok and result.created == 2, result.errors
+
+
 # --- the command -------------------------------------------------------------------------------------
 
 

@@ -1,24 +1,32 @@
 """Importing a roster file (.xlsx or .csv) into one community, all or nothing.
 
-The file is read as a stream, in chunks of a few thousand rows. Each chunk is parsed (blank rows
-dropped), validated with ``clean_resident``, encrypted and shaped into the rows the database will
-store — in a pool of worker processes when the file is large, since that is where the time goes
-(~50 µs a row) — and handed back, in order, to the one writer: this process, inside one
-transaction. The writer does as little per row as it can: it is the part that cannot be spread. The writer resolves places, matches residents by the
-blind index of their document (or by name and dwelling when they have none), and writes new
-residents with plain ``executemany`` (SQLite) or ``COPY`` (PostgreSQL), bypassing the ORM. The rare
-updates go through the ORM with their history. Any bad row, and the whole transaction is rolled
-back: the report lists every bad row with its row number as Excel shows it (header = row 1).
+The file is read as a stream, in chunks of about two thousand rows. A plain CSV file (no quoted
+cells, the usual case) is cut into blocks of whole lines without being parsed; anything else is
+read into cells here. Each chunk goes, with the ids its rows' residents will get if they are new,
+to a pool of worker processes (when the file is large), which parse it, drop blank rows, validate
+each row with ``clean_resident``, encrypt it, find its dwelling in a snapshot of the community's
+places taken before they forked, and hand back the rows the tables will store. The writer — this
+process, inside one transaction — then does as little per row as it can, since it is the part that
+cannot be spread:
+
+- New residents are written as they come, with plain ``executemany`` (SQLite, ``INSERT … ON
+  CONFLICT DO NOTHING``) or ``COPY`` (PostgreSQL, in a savepoint), bypassing the ORM. No look-up
+  comes first: the unique index on the document's blind index says which rows a resident already
+  holds. Only those are looked up; they become updates (through the ORM, with their history), or
+  an error when the resident came from an earlier row of this file (its id is one this import
+  handed out) or is recorded as deceased. On PostgreSQL a failed COPY (a re-import) is rolled back
+  to its savepoint and the chunks are looked up first until one holds nobody already known.
+- Household ties and tags of new residents are written the same way, after the checks on heads of
+  household (one per dwelling; a head recorded before the import steps down).
+- Rows the workers could not finish — a place that does not exist yet (created here when asked) or
+  a resident without a document (matched by name and dwelling) — are finished here, in file order.
+
+Any bad row, and the whole transaction is rolled back: the report lists every bad row with its row
+number as Excel shows it (header = row 1).
 
 Created residents get no "+" history row (that would be a third insert per row, and the import audit
 record already says who brought them in and when). The first time an imported resident changes,
 the importer first records their state before the change as a "+" row, so no earlier state is lost.
-
-The same document twice in one file is found without keeping the file's rows: the earlier row is
-already in the database (inside our transaction) when the later one is looked up, and a bitmap of
-the resident ids this import touched (one bit per id: 1.25 MB for ten million residents) tells
-"matched an earlier row of this file" from "matched a resident who was already there". The same
-bitmap over place ids says which dwellings already got a head of household from this file.
 """
 
 from __future__ import annotations
@@ -928,7 +936,7 @@ class _Bits:
         return byte < len(self.data) and bool(self.data[byte] & (1 << (n & 7)))
 
 
-@dataclass
+@dataclass(slots=True)
 class _P:
     id: int
     path: str
@@ -1164,9 +1172,7 @@ class _Writer:
         if n <= 0:
             return range(0)
         if self.postgres:
-            ids: Sequence[int] = self._new_ids("people_resident", n)
-            if ids[-1] - ids[0] == n - 1:
-                ids = range(ids[0], ids[-1] + 1)
+            ids: Sequence[int] = self._id_block("people_resident", n)
         else:
             if self.next_id is None:
                 self.next_id = self._new_ids("people_resident", 1)[0]
@@ -1660,14 +1666,37 @@ class _Writer:
                 m._history_user = self.actor  # type: ignore[attr-defined]
                 m.save(update_fields=["is_head"])
 
+    def _sequence(self, table: str) -> str:
+        """PostgreSQL: the sequence behind a table's id, looked up once."""
+        names: dict[str, str] = self.__dict__.setdefault("_sequences", {})
+        if table not in names:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                names[table] = cursor.fetchone()[0]
+        return names[table]
+
+    def _id_block(self, table: str, n: int) -> Sequence[int]:
+        """PostgreSQL: ``n`` ids from the table's sequence, as a range when nobody else took one
+        meanwhile (nearly always), so that only two numbers cross the wire."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT min(v), max(v) FROM (SELECT nextval(%s::regclass) AS v"
+                " FROM generate_series(1, %s)) AS s",
+                [self._sequence(table), n],
+            )
+            low, high = cursor.fetchone()
+        if high - low == n - 1:
+            return range(low, high + 1)
+        return self._new_ids(table, n)  # interleaved with another session's: these are ours
+
     def _new_ids(self, table: str, n: int) -> list[int]:
         """Ids for rows written with explicit keys, so the rows that refer to them can be written
         in the same pass."""
         with connection.cursor() as cursor:
             if self.postgres:
                 cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [table, n],
+                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                    [self._sequence(table), n],
                 )
                 return [r[0] for r in cursor.fetchall()]
             # SQLite: our transaction holds the write lock, so nobody else takes ids meanwhile.
