@@ -25,9 +25,14 @@ run: $(VENV)/.installed
 	$(BIN)/linli demo --if-empty
 	$(BIN)/linli serve --port $(PORT)
 
+# Two worker processes (pytest-xdist), each with its own test database; a module (or a class) stays
+# on one worker, so what it shares (a browser, the demo street) is set up once. TEST_WORKERS=0 runs
+# everything in one process.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-test
 	@test -x /usr/bin/chromium -a -x /usr/bin/xgettext || $(MAKE) --no-print-directory system-deps
-	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 # The browser tests drive Debian's Chromium; the catalogue test scans sources with GNU gettext.
 # Installed here when missing and we may (root).

@@ -6,10 +6,14 @@ neighbouring community, with its own worker). ``outsider`` holds no role anywher
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
+from django.db.models.signals import post_migrate
 from django.test import Client
 
 from linli.accounts.actions import grant_role
@@ -17,8 +21,19 @@ from linli.accounts.models import User
 from linli.accounts.roles import Role
 from linli.places import actions
 from linli.places.models import Grid, Lane, Place, PlaceKind
+from tests.snapshot import Snapshots
 
 PASSWORD = "correct horse battery"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A local run keeps its encryption keys in var/keys.json, written the first time they are
+    # needed. With pytest-xdist, make sure that happens here, once, before the workers start:
+    # two workers writing the file at the same moment could each read the other's half-written one.
+    if not hasattr(config, "workerinput"):
+        from linli.core.crypto import keyring
+
+        keyring()
 
 
 def square(lon: float, lat: float, size: float = 0.01) -> dict:
@@ -124,9 +139,15 @@ def make_user(username: str, phone: str | None = None) -> User:
     return user
 
 
+_worlds = Snapshots()
+_rosters = Snapshots()
+
+
 @pytest.fixture
 def world(db) -> World:
-    return build_world()
+    # Built for real once, then the same rows put back for each test (see tests/snapshot.py).
+    seed_lists()
+    return _worlds.get(build_places_and_users)
 
 
 @pytest.fixture
@@ -136,6 +157,11 @@ def live_world(transactional_db) -> World:
 
 
 def build_world() -> World:
+    seed_lists()
+    return build_places_and_users()
+
+
+def seed_lists() -> None:
     # The lists the migrations seed (care tags, case categories): a transactional test before this
     # one may have flushed them.
     from importlib import import_module
@@ -147,6 +173,24 @@ def build_world() -> World:
         "linli.cases.migrations.0002_builtin_categories",
     ):
         import_module(seed).add(django_apps, None)
+
+
+def _seed_lists_after_flush(**kwargs: object) -> None:
+    seed_lists()
+
+
+# A transactional test ends by emptying every table (Django's flush); Django then sends
+# post_migrate, which puts back the content types and permissions. Put the seeded lists back with
+# them, so that whatever runs next finds the database as the migrations left it, whatever the
+# order (tests that read the lists without the world fixture, the roster import benchmark).
+post_migrate.connect(
+    _seed_lists_after_flush,
+    sender=django_apps.get_app_config("people"),
+    dispatch_uid="tests.conftest.seed_lists",
+)
+
+
+def build_places_and_users() -> World:
     district = actions.create_place(None, kind=PlaceKind.DISTRICT, code="440106", name="测试区")
     street = actions.create_place(
         None, kind=PlaceKind.STREET, code="440106001000", name="测试街道", parent=district
@@ -207,6 +251,10 @@ class Roster:
 
 @pytest.fixture
 def roster(world) -> Roster:
+    return _rosters.get(lambda: build_roster(world), base=world)
+
+
+def build_roster(world: World) -> Roster:
     from linli.people import actions as people
 
     grandma = people.create_resident(
@@ -236,3 +284,45 @@ def roster(world) -> Roster:
         is_head=True,
     )
     return Roster(grandma, son, other)
+
+
+# --- the demo street -------------------------------------------------------------------------------
+
+
+def demo_loaded_once(django_db_blocker) -> Iterator[str]:
+    """``linli demo`` loaded once for a group of tests that read it, as ``setUpTestData`` would.
+
+    Use it from a module- or class-scoped fixture (which also requests ``django_db_setup``). The
+    demo is loaded inside a transaction that stays open while the group runs and is rolled back
+    after its last test, so nothing outside the group ever sees it. Each test of the group still
+    runs in its own savepoint (pytest-django's ``db``), rolled back after it: a test that changes
+    the demo (``--scale``, a second run) leaves the next one the demo as loaded. Yields what the
+    command printed. Transactional tests cannot be part of such a group.
+    """
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        # Marked as Django's TestCase marks its class-wide transaction, so that a durable atomic
+        # block in the code under test is still allowed inside it.
+        atomic._from_testcase = True  # type: ignore[attr-defined]
+        atomic.__enter__()
+        try:
+            seed_lists()  # as the migrations left them: a transactional test may have flushed them
+            out = io.StringIO()
+            call_command("demo", stdout=out)
+            # The check Django runs when each test ends (deferred foreign keys, all of them at once
+            # on PostgreSQL), run once here for the demo's 100,000 rows: otherwise every test's
+            # savepoint would roll the pending checks back and the next test would run them again.
+            connection.check_constraints()
+        except BaseException:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            raise
+    try:
+        yield out.getvalue()
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

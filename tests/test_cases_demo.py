@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.core.management import call_command
 
 from linli.accounts.roles import Cap
 from linli.cases import demo
@@ -13,63 +12,67 @@ from linli.cases.models import Case, CaseEvent, State
 from linli.cases.rates import rates
 from linli.core.scope import scope_for
 from linli.places.models import Place, PlaceKind
+from tests.conftest import demo_loaded_once
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime.datetime(2026, 11, 1, 12, 0, tzinfo=datetime.UTC)
 
 
-@pytest.fixture
-def demo_street(db):
-    import io
-
-    call_command("demo", verbosity=0, stdout=io.StringIO())
-    return Place.objects.get(kind=PlaceKind.STREET, code__startswith="440199001")
+@pytest.fixture(scope="class")
+def demo_loaded(django_db_setup, django_db_blocker):
+    """Class-scoped: only the tests of ``TestTheDemoStreet`` below share the loaded demo."""
+    yield from demo_loaded_once(django_db_blocker)
 
 
-def test_the_demo_street_has_a_year_of_cases_in_every_state(demo_street):
-    cases = Case.objects.filter(path__startswith=demo_street.path)
-    dwellings = Place.objects.filter(
-        kind=PlaceKind.DWELLING, path__startswith=demo_street.path
-    ).count()
-    assert 0.7 * dwellings <= cases.count() <= 0.9 * dwellings
-    states = set(cases.values_list("state", flat=True))
-    assert states == {s.value for s in State} - {State.MERGED}
-    assert cases.filter(overdue=True).exists()
-    assert len(set(cases.values_list("code", flat=True))) == cases.count()
+class TestTheDemoStreet:
+    """The tests that read the demo street: it is loaded once for the class (see conftest)."""
 
+    @pytest.fixture
+    def demo_street(self, demo_loaded):
+        return Place.objects.get(kind=PlaceKind.STREET, code__startswith="440199001")
 
-def test_demo_cases_are_consistent(demo_street):
-    for case in Case.objects.filter(path__startswith=demo_street.path).select_related("place")[
-        :400
-    ]:
-        assert case.path == case.place.path and case.place.kind == PlaceKind.BUILDING
-        events = list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
-        assert events[0].to_state == State.RECEIVED and events[0].at == case.received_at
-        assert events[-1].to_state == case.state or case.state == State.RECEIVED
-        if case.state in (State.ASSIGNED, State.IN_PROGRESS, State.RESOLVED, State.RATED):
-            assert case.accepted_at is not None and case.assignee_kind
-        if case.assignee_id is not None:
-            # The assignee holds a role covering the building.
-            scope = scope_for(case.assignee, Cap.PLACES_VIEW)
-            assert scope.contains(case), (case.pk, case.assignee)
-        if case.rating is not None:
-            assert case.state in (State.RATED, State.CLOSED)
-            assert case.rated_at is not None and case.resolved_at is not None
-            assert case.rated_at >= case.resolved_at
+    def test_the_demo_street_has_a_year_of_cases_in_every_state(self, demo_street):
+        cases = Case.objects.filter(path__startswith=demo_street.path)
+        dwellings = Place.objects.filter(
+            kind=PlaceKind.DWELLING, path__startswith=demo_street.path
+        ).count()
+        assert 0.7 * dwellings <= cases.count() <= 0.9 * dwellings
+        states = set(cases.values_list("state", flat=True))
+        assert states == {s.value for s in State} - {State.MERGED}
+        assert cases.filter(overdue=True).exists()
+        assert len(set(cases.values_list("code", flat=True))) == cases.count()
 
+    def test_demo_cases_are_consistent(self, demo_street):
+        for case in Case.objects.filter(path__startswith=demo_street.path).select_related("place")[
+            :400
+        ]:
+            assert case.path == case.place.path and case.place.kind == PlaceKind.BUILDING
+            events = list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
+            assert events[0].to_state == State.RECEIVED and events[0].at == case.received_at
+            assert events[-1].to_state == case.state or case.state == State.RECEIVED
+            if case.state in (State.ASSIGNED, State.IN_PROGRESS, State.RESOLVED, State.RATED):
+                assert case.accepted_at is not None and case.assignee_kind
+            if case.assignee_id is not None:
+                # The assignee holds a role covering the building.
+                scope = scope_for(case.assignee, Cap.PLACES_VIEW)
+                assert scope.contains(case), (case.pk, case.assignee)
+            if case.rating is not None:
+                assert case.state in (State.RATED, State.CLOSED)
+                assert case.rated_at is not None and case.resolved_at is not None
+                assert case.rated_at >= case.resolved_at
 
-def test_demo_rates_look_like_a_working_community(demo_street):
-    from django.db.models import Q
+    def test_demo_rates_look_like_a_working_community(self, demo_street):
+        from django.db.models import Q
 
-    r = rates(
-        Q(path__gte=demo_street.path, path__lt=demo_street.path + ":"),
-        datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
-        datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC),
-    )
-    assert r.response is not None and 0.75 <= r.response <= 0.98
-    assert r.resolution is not None and 0.6 <= r.resolution <= 0.99
-    assert r.satisfaction is not None and 0.6 <= r.satisfaction <= 0.9
+        r = rates(
+            Q(path__gte=demo_street.path, path__lt=demo_street.path + ":"),
+            datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
+            datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC),
+        )
+        assert r.response is not None and 0.75 <= r.response <= 0.98
+        assert r.resolution is not None and 0.6 <= r.resolution <= 0.99
+        assert r.satisfaction is not None and 0.6 <= r.satisfaction <= 0.9
 
 
 def test_populate_is_seeded(world):

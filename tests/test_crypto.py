@@ -71,6 +71,9 @@ def test_local_keys_are_made_once_and_kept_private(tmp_path):
         (f"k1:{base64.b64encode(b'short').decode()}", INDEX),
         (f"k1:{key()}", "bad!"),
     ],
+    # Named, not labelled with the random keys: pytest-xdist needs every worker to collect the
+    # same test ids.
+    ids=["no-key", "not-base64", "short-key", "bad-index"],
 )
 def test_bad_configuration_is_a_clear_error(tmp_path, field_keys, index):
     with pytest.raises(ImproperlyConfigured):

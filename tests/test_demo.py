@@ -9,14 +9,15 @@ from django.test import Client
 from linli.accounts.models import User
 from linli.core.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
 from linli.places.models import Grid, Lane, Place, PlaceKind
+from tests.conftest import demo_loaded_once
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo(capsys):
-    call_command("demo")
-    return capsys.readouterr().out
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """What ``linli demo`` printed; the demo is loaded once for this module (see conftest)."""
+    yield from demo_loaded_once(django_db_blocker)
 
 
 def test_demo_builds_a_street_of_five_communities(demo):

@@ -13,19 +13,36 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from linli.accounts.actions import issue_token
+from tests.snapshot import Snapshots
 
 pytestmark = pytest.mark.django_db
 
 
+_extras = Snapshots()
+
+
 @pytest.fixture
 def w(world, roster, tmp_path, settings):
-    """The world with its roster, and a case with a photo in building 1 of community a."""
-    from linli.cases import photos, workflow
-    from linli.cases.models import Category, PhotoKind
+    """The world with its roster, a case with a photo in building 1 of community a, a visit to the
+    grandmother's home and a building chief of building 1."""
+    from linli.cases import photos
+    from linli.cases.models import PhotoKind
     from tests.test_cases_pages import png_upload
 
     settings.MEDIA_ROOT = tmp_path
     world.__dict__["roster"] = roster
+    # The rows are built once and put back for each test (tests/snapshot.py); the photo is a file
+    # under this test's MEDIA_ROOT, so it is saved each time.
+    world.__dict__.update(_extras.get(lambda: build_extras(world), base=world))
+    world.__dict__["photo"] = photos.save(world.case, png_upload(), PhotoKind.INTAKE)
+    return world
+
+
+def build_extras(world) -> dict:
+    from linli.cases import workflow
+    from linli.cases.models import Category
+    from linli.network import actions as network
+
     case = workflow.take_in(
         world.worker,
         workflow.Intake(
@@ -36,18 +53,13 @@ def w(world, roster, tmp_path, settings):
             reporter_phone="13800138000",
         ),
     )
-    world.__dict__["case"] = case
-    world.__dict__["photo"] = photos.save(case, png_upload(), PhotoKind.INTAKE)
-    # The network: a visit to the grandmother's home and a building chief of building 1.
-    from linli.network import actions as network
-
-    world.__dict__["contact"] = network.log_contact(
+    contact = network.log_contact(
         world.worker,
         network.ContactInput(kind="visit", place=world.a.dwelling, method="home"),
     ).contact
     person = network.add_person(world.worker, world.a.place, name="黄婶")
-    world.__dict__["chief_record"] = network.recruit_chief(world.worker, person, "building")
-    return world
+    chief_record = network.recruit_chief(world.worker, person, "building")
+    return {"case": case, "contact": contact, "chief_record": chief_record}
 
 
 @dataclass(frozen=True)
