@@ -553,6 +553,33 @@ def test_the_quick_path_agrees_with_the_full_check(world):
     assert quick > 100  # the usual rows do take the quick path
 
 
+def test_copy_text_round_trip():
+    """PostgreSQL's rows travel from the workers as COPY text; a re-import reads them back."""
+    from linli.people.importer import (
+        _LINE_COLUMNS,
+        RESIDENT_COLUMNS,
+        _copy_field,
+        _copy_text,
+        _from_copy,
+    )
+
+    assert _LINE_COLUMNS == RESIDENT_COLUMNS  # _resident_line writes the columns COPY names
+
+    rows = [(1, "a\\b\tc\nd\re", None, True, 7), (2, "", "\\N", False, 8)]
+    text = _copy_text(["\t".join(map(_copy_field, r)) for r in rows])
+    assert text.count(b"\n") == 2
+    assert _from_copy(text, (0, 4), (3,)) == rows
+    assert _from_copy(_copy_text([]), (0,)) == []
+
+
+def test_names_with_backslashes_survive_import_and_reimport(world, tmp_path):
+    file = csv_file(tmp_path, [row("王\\小明", ID_A, head="是"), row("李 \\N", ID_B)])
+    assert run(world, file).created == 2
+    assert set(Resident.objects.values_list("name", flat=True)) == {"王\\小明", "李 \\N"}
+    again = run(world, file)
+    assert (again.created, again.unchanged) == (0, 2)
+
+
 # --- the command -------------------------------------------------------------------------------------
 
 

@@ -331,6 +331,7 @@ class Context:
     now_db: Any = None
     dates_as_text: bool = False
     encoding: str = "utf-8"  # of a CSV file's body, which the workers decode themselves
+    copy_text: bool = False  # PostgreSQL: hand back COPY text (see Batch.text)
     places: _Places | None = None  # the community's places as the import began (see _Places)
 
     @property
@@ -761,6 +762,95 @@ class Batch(NamedTuple):
     ties: list[tuple[Any, ...]]  # _MEMBERSHIP_COLUMNS, one per resident, in the same order
     tags: list[tuple[Any, ...]]  # _TAG_COLUMNS
     slow: list[Prepared]  # rows the writer finishes: a place not found, or no document
+    # PostgreSQL: residents, ties and tags as COPY text instead of the three lists above (the
+    # writer only passes them on), and (row, dwelling, resident) for the residents named heads.
+    text: tuple[bytes, bytes, bytes] | None = None
+    heads: list[tuple[int, int, int]] | None = None
+
+
+# COPY's text format (PostgreSQL): tab-separated, \N for NULL, backslash escapes.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_COPY_UNESCAPE = re.compile(r"\\(.)")
+_UNESCAPED = {"n": "\n", "r": "\r", "t": "\t"}
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if type(value) is str:
+        return value.translate(_COPY_ESCAPES)
+    if value is True or value is False:
+        return "t" if value else "f"
+    return str(value)  # int; a date or an aware datetime in ISO form
+
+
+_NULL = "\\N"
+_TF = {True: "t", False: "f"}
+# The columns _resident_line writes, in its order.
+_LINE_COLUMNS = (
+    "id",
+    "name",
+    "name_pinyin",
+    "name_initials",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "id_type",
+    "id_number",
+    "id_index",
+    "phone",
+    "phone_index",
+    "residence_type",
+    "status",
+    "status_date",
+    "note",
+    "created_at",
+    "updated_at",
+    "home_id",
+)
+
+
+def _resident_line(pk: int, v: tuple[Any, ...], home: int) -> str:
+    """One resident (``Prepared.values``, dates and times as text) as a line of COPY text,
+    spelled out: a loop over the fields cost a worker more than checking the row. Text fields are
+    escaped only when the line shows they must be (a backslash, a tab or a line break in them)."""
+    birth = _NULL if v[4] is None else v[4]
+    status_date = _NULL if v[13] is None else v[13]
+    line = (
+        f"{pk}\t{v[0]}\t{v[1]}\t{v[2]}\t{v[3]}\t{birth}\t{v[5]}\t{v[6]}\t{v[7]}\t{v[8]}\t{v[9]}"
+        f"\t{v[10]}\t{v[11]}\t{v[12]}\t{status_date}\t{v[14]}\t{v[15]}\t{v[16]}\t{home}"
+    )
+    nulls = (v[4] is None) + (v[13] is None)  # each \N holds a backslash
+    if line.count("\\") != nulls or "\n" in line or "\r" in line or line.count("\t") != 18:
+        line = "\t".join(map(_copy_field, (pk, *v, home)))
+    return line
+
+
+def _copy_text(rows: list[str]) -> bytes:
+    return ("\n".join(rows) + "\n").encode() if rows else b""
+
+
+def _from_copy(
+    data: bytes, ints: tuple[int, ...], bools: tuple[int, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """COPY text back into rows: fields as text (which COPY reads the same), NULL as None, and
+    the columns at ``ints`` and ``bools`` as numbers and booleans."""
+    out: list[tuple[Any, ...]] = []
+    for line in data.decode().split("\n")[:-1]:
+        fields: list[Any] = [
+            None
+            if f == "\\N"
+            else _COPY_UNESCAPE.sub(lambda m: _UNESCAPED.get(m[1], m[1]), f)
+            if "\\" in f
+            else f
+            for f in line.split("\t")
+        ]
+        for i in ints:
+            fields[i] = int(fields[i])
+        for i in bools:
+            fields[i] = fields[i] == "t"
+        out.append(tuple(fields))
+    return out
 
 
 def _records(payload: bytes | list[list[Any]], context: Context) -> Iterator[list[Any]]:
@@ -795,6 +885,11 @@ def prepare_chunk(task: tuple[int, Any, Any]) -> Batch:
     residents, ties, tags, numbers = out.residents, out.ties, out.tags, out.numbers
     count = 0
     offset = -1
+    text = context.copy_text
+    resident_lines: list[str] = []
+    tie_lines: list[str] = []
+    tag_lines: list[str] = []
+    heads: list[tuple[int, int, int]] = []
     for offset, cells in enumerate(_records(payload, context)):
         cells = cells[:width]
         if _blank(cells):
@@ -819,10 +914,23 @@ def prepare_chunk(task: tuple[int, Any, Any]) -> Batch:
             out.slow.append(p)
             continue
         numbers.append(p.row)
+        if text:
+            resident_lines.append(_resident_line(p.pk, p.values, home))
+            tie_lines.append(f"{p.pk}\t{home}\t{p.relation}\t{_TF[p.is_head]}\t{_NULL}\t{_NULL}")
+            if p.is_head:
+                heads.append((p.row, home, p.pk))
+            if p.tags:
+                tag_lines.extend(f"{p.pk}\t{tag_id}\t{today}" for tag_id in p.tags)
+            continue
         residents.append((p.pk, *p.values, home))
         ties.append((p.pk, home, p.relation, p.is_head, None, None))
         if p.tags:
             tags.extend((p.pk, tag_id, today) for tag_id in p.tags)
+    if text:
+        out = out._replace(
+            text=(_copy_text(resident_lines), _copy_text(tie_lines), _copy_text(tag_lines)),
+            heads=heads,
+        )
     if offset + 1 != len(ids):
         # The reader and this worker disagree on where rows begin: numbers would be wrong.
         raise RuntimeError(f"chunk at row {start}: {offset + 1} rows read, {len(ids)} expected")
@@ -1020,9 +1128,11 @@ def import_roster(
                 tag_words(),
                 translation.get_language() or "zh-hans",
                 timezone.localdate(),
-                now_db=now if postgres else str(connection.ops.adapt_datetimefield_value(now)),
-                dates_as_text=not postgres,
+                # Dates and times as text: what SQLite stores, and what COPY reads.
+                now_db=str(now) if postgres else str(connection.ops.adapt_datetimefield_value(now)),
+                dates_as_text=True,
                 encoding=source.encoding,
+                copy_text=postgres,
                 places=writer.places,
             )
             for batch in _prepared(source.chunks, context, workers, writer.allocate):
@@ -1472,6 +1582,16 @@ class _Writer:
                 result.add_error(failed.row, HEADER.get(key, key), message)
         for row, message in batch.warnings:
             result.add_warning(row, HEADER["id_number"], message)
+        if batch.text is not None:
+            if not batch.slow and self.optimistic and self._copy_new(batch.text[0]):
+                self._tie_new(batch)
+                return
+            batch = batch._replace(
+                residents=_from_copy(batch.text[0], (0, len(RESIDENT_COLUMNS) - 1)),
+                ties=_from_copy(batch.text[1], (0, 1), (3,)),
+                tags=_from_copy(batch.text[2], (0, 1)),
+                text=None,
+            )
         numbers, residents, ties, tags = batch.numbers, batch.residents, batch.ties, batch.tags
         matched: list[tuple[Prepared, _P, _Existing]] = []
         if batch.slow:
@@ -1487,10 +1607,23 @@ class _Writer:
         if matched:
             named.extend((p.row, d.id, f.id) for p, d, f in matched if p.is_head)
             named.sort()
+        self._heads(named, skip)
+        if skip:
+            ties = [t for t in ties if t[0] not in skip]
+            tags = [t for t in tags if t[0] not in skip]
+            matched = [m for m in matched if m[2].id not in skip]
+        self._copy("people_membership", _MEMBERSHIP_COLUMNS, ties)
+        self._copy("people_residenttag", _TAG_COLUMNS, tags)
+        self._update(matched)
+
+    def _heads(self, named: list[tuple[int, int, int]], skip: set[int]) -> None:
+        """(row, dwelling, resident) for each row naming a head of household, in file order: a
+        second head for a dwelling is an error (its resident joins ``skip``); a head recorded
+        before this import steps down."""
         demote: dict[int, int | None] = {}
         for row, dwelling_id, resident_id in named:
             if dwelling_id in self.heads_seen:
-                result.add_error(
+                self.result.add_error(
                     row,
                     HEADER["is_head"],
                     _("An earlier row already names the head of this dwelling."),
@@ -1501,13 +1634,37 @@ class _Writer:
             if dwelling_id in self.had_head:
                 demote[dwelling_id] = resident_id
         self._demote_heads(demote)
-        if skip:
-            ties = [t for t in ties if t[0] not in skip]
-            tags = [t for t in tags if t[0] not in skip]
-            matched = [m for m in matched if m[2].id not in skip]
-        self._copy("people_membership", _MEMBERSHIP_COLUMNS, ties)
-        self._copy("people_residenttag", _TAG_COLUMNS, tags)
-        self._update(matched)
+
+    def _copy_new(self, text: bytes) -> bool:
+        """PostgreSQL: COPY a worker's new residents as it wrote them, in a savepoint; False (and
+        nothing written) when a resident already holds one of their documents."""
+        from psycopg.errors import UniqueViolation
+
+        savepoint = transaction.savepoint()
+        try:
+            self._copy_raw("people_resident", RESIDENT_COLUMNS, text)
+        except UniqueViolation:
+            transaction.savepoint_rollback(savepoint)
+            self.optimistic = False
+            return False
+        transaction.savepoint_commit(savepoint)
+        return True
+
+    def _tie_new(self, batch: Batch) -> None:
+        """After ``_copy_new``: the heads checked, then the ties and tags written as they came."""
+        assert batch.text is not None and batch.heads is not None
+        self.result.created += len(batch.numbers)
+        skip: set[int] = set()
+        self._heads(batch.heads, skip)
+        _residents, ties, tags = batch.text
+        if not skip:
+            self._copy_raw("people_membership", _MEMBERSHIP_COLUMNS, ties)
+            self._copy_raw("people_residenttag", _TAG_COLUMNS, tags)
+            return
+        rows = [t for t in _from_copy(ties, (0, 1), (3,)) if t[0] not in skip]
+        self._copy("people_membership", _MEMBERSHIP_COLUMNS, rows)
+        rows = [t for t in _from_copy(tags, (0, 1)) if t[0] not in skip]
+        self._copy("people_residenttag", _TAG_COLUMNS, rows)
 
     def _finish(
         self, batch: Batch, matched: list[tuple[Prepared, _P, _Existing]]
@@ -1831,6 +1988,14 @@ class _Writer:
             )
             start = int(cursor.fetchone()[0]) + 1
             return list(range(start, start + n))
+
+    def _copy_raw(self, table: str, columns: tuple[str, ...], text: bytes) -> None:
+        """PostgreSQL: COPY rows already in COPY's text format."""
+        if not text:
+            return
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy_:
+            copy_.write(text)
 
     def _copy(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         if not rows:
