@@ -580,6 +580,20 @@ def test_names_with_backslashes_survive_import_and_reimport(world, tmp_path):
     assert (again.created, again.unchanged) == (0, 2)
 
 
+def test_an_import_leaves_foreign_keys_deferred(world, tmp_path):
+    """On PostgreSQL the import checks foreign keys as it goes, then sets them back to deferred,
+    as Django expects: a row may point to one written later in the same transaction."""
+    from django.db import transaction
+
+    assert run(world, csv_file(tmp_path, [row("一", ID_A)])).created == 1
+    with transaction.atomic():
+        tie = Membership.objects.create(
+            resident_id=10**9, dwelling=world.a.dwelling, relation="family"
+        )
+        Resident.objects.create(id=10**9, name="后来", home=world.a.dwelling)
+    assert tie.resident.name == "后来"
+
+
 # --- the command -------------------------------------------------------------------------------------
 
 

@@ -353,6 +353,13 @@ def _init_worker(context: Context) -> None:
     translation.activate(context.language)
 
 
+def _init_pool_worker(context: Context) -> None:
+    # The writer (and on PostgreSQL the database server beside it) is what the import waits for;
+    # the workers keep a few chunks ahead of it. When the cores are busy, they yield to it.
+    os.nice(10)
+    _init_worker(context)
+
+
 def _text(value: Any) -> str:
     if type(value) is str:
         # Most cells are plain ASCII or already half-width: skip NFKC for those.
@@ -1080,7 +1087,7 @@ def _prepared(
     # community's places. They never touch the database. At most a few chunks are in flight, so
     # the file is never all in memory.
     pool = multiprocessing.get_context("fork").Pool(
-        workers, initializer=_init_worker, initargs=(context,)
+        workers, initializer=_init_pool_worker, initargs=(context,)
     )
     try:
         pending: deque[Any] = deque()
