@@ -594,6 +594,16 @@ def test_an_import_leaves_foreign_keys_deferred(world, tmp_path):
     assert tie.resident.name == "后来"
 
 
+def test_plain_lines_are_read_as_the_csv_module_reads_them():
+    from linli.people.importer import Context, ImportFailed, _records
+
+    context = Context({"name": 0}, {}, "zh-hans", encoding="utf-8")
+    text = "a,b,,\r\n\n,\r\n 空格 ,x\n\r\n,,,\n最后,一行"
+    assert list(_records(text.encode(), context)) == list(csv.reader(io.StringIO(text, newline="")))
+    with pytest.raises(ImportFailed):
+        list(_records(b"a,b\n\x00,c\n", context))
+
+
 # --- the command -------------------------------------------------------------------------------------
 
 

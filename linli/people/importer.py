@@ -870,10 +870,16 @@ def _records(payload: bytes | list[list[Any]], context: Context) -> Iterator[lis
         raise ImportFailed(
             _("The file is not in UTF-8 or GB18030: save it again as CSV (UTF-8).")
         ) from exc
-    try:
-        yield from csv.reader(io.StringIO(text, newline=""))
-    except csv.Error as exc:
-        raise ImportFailed(_("The file is not a valid CSV file.")) from exc
+    if "\x00" in text:  # what the csv module refuses ("line contains NUL")
+        raise ImportFailed(_("The file is not a valid CSV file."))
+    # A plain CSV file has no quoted cells (see _plain_csv), so a row is its line split at the
+    # commas, as the csv module would read it, at a tenth of the cost.
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()
+    for line in lines:
+        line = line[:-1] if line.endswith("\r") else line
+        yield line.split(",") if line else []
 
 
 def prepare_chunk(task: tuple[int, Any, Any]) -> Batch:
@@ -1307,7 +1313,8 @@ class _Places:
                 " WHERE path > %s AND path < %s",
                 [community.path, community.path_end],
             )
-            for pk, parent_id, kind, code, name, path, grid_id, lane_id in cursor.fetchall():
+            # Row by row: the whole result as a list would be most of the import's memory.
+            for pk, parent_id, kind, code, name, path, grid_id, lane_id in cursor:
                 place = _P(pk, path, grid_id, lane_id)
                 if kind == PlaceKind.DWELLING:
                     self.dwellings.setdefault(parent_id, {}).setdefault(code, place)
