@@ -604,6 +604,19 @@ def test_plain_lines_are_read_as_the_csv_module_reads_them():
         list(_records(b"a,b\n\x00,c\n", context))
 
 
+@pytest.mark.parametrize("quoted", [False, True], ids=["lines", "quoted"])
+def test_bytes_in_no_known_encoding_refuse_the_file(world, tmp_path, quoted):
+    """Past the first megabyte (where the encoding is guessed), a byte that is not UTF-8."""
+    rows = [row("一", ID_A, tags="独居,空巢" if quoted else "")] * 16000
+    file = csv_file(tmp_path, rows)
+    file.write_bytes(file.read_bytes() + b"\xff\xfe,1,1\n")
+    assert file.stat().st_size > 1 << 20
+    before = counts()
+    with pytest.raises(ImportFailed, match="UTF-8"):
+        run(world, file)
+    assert counts() == before
+
+
 # --- the command -------------------------------------------------------------------------------------
 
 
