@@ -555,15 +555,23 @@ def test_the_quick_path_agrees_with_the_full_check(world):
 
 def test_copy_text_round_trip():
     """PostgreSQL's rows travel from the workers as COPY text; a re-import reads them back."""
-    from linli.people.importer import (
-        _LINE_COLUMNS,
-        RESIDENT_COLUMNS,
-        _copy_field,
-        _copy_text,
-        _from_copy,
-    )
+    from linli.people.importer import _copy_field, _copy_text, _from_copy, _resident_line
 
-    assert _LINE_COLUMNS == RESIDENT_COLUMNS  # _resident_line writes the columns COPY names
+    # The spelled-out line is the generic one: every column, in the order COPY names them.
+    values: tuple[Any, ...] = (
+        "名",
+        "ming",
+        "m",
+        "M",
+        "1990-01-02",
+        "汉族",
+        "citizen_id",
+        "k1$x",
+        "ab",
+        "",
+    )
+    values += ("", "registered", "active", None, "", "2026-01-01 00:00:00+00:00", "same")
+    assert _resident_line(5, values, 9) == "\t".join(map(_copy_field, (5, *values, 9)))
 
     rows = [(1, "a\\b\tc\nd\re", None, True, 7), (2, "", "\\N", False, 8)]
     text = _copy_text(["\t".join(map(_copy_field, r)) for r in rows])

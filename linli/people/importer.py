@@ -241,6 +241,10 @@ def detect_encoding(head: bytes) -> str:
     return "utf-8"
 
 
+def _undecodable() -> ImportFailed:
+    return ImportFailed(_("The file is not in UTF-8 or GB18030: save it again as CSV (UTF-8)."))
+
+
 def _csv_rows(path: Path) -> Iterator[list[Any]]:
     with open(path, "rb") as raw:
         encoding = detect_encoding(raw.read(1 << 20))
@@ -249,9 +253,7 @@ def _csv_rows(path: Path) -> Iterator[list[Any]]:
         try:
             yield from csv.reader(text)
         except UnicodeDecodeError as exc:
-            raise ImportFailed(
-                _("The file is not in UTF-8 or GB18030: save it again as CSV (UTF-8).")
-            ) from exc
+            raise _undecodable() from exc
         except csv.Error as exc:
             raise ImportFailed(_("The file is not a valid CSV file.")) from exc
 
@@ -326,10 +328,9 @@ class Context:
     tags: dict[str, int | None]  # tag word → tag id; None for derived tags (ignored)
     language: str
     today: datetime.date = field(default_factory=datetime.date.today)
-    # created_at/updated_at as the database is handed them; SQLite gets dates and times as the
-    # text Django would store, skipping its adapters (~5 µs a value); psycopg's dumpers are fast.
+    # created_at/updated_at as text: what SQLite stores (skipping Django's adapters, ~5 µs a
+    # value) and what COPY reads. Dates travel as text too.
     now_db: Any = None
-    dates_as_text: bool = False
     encoding: str = "utf-8"  # of a CSV file's body, which the workers decode themselves
     copy_text: bool = False  # PostgreSQL: hand back COPY text (see Batch.text)
     places: _Places | None = None  # the community's places as the import began (see _Places)
@@ -636,7 +637,7 @@ def _stored(
         pinyin,
         initials,
         gender,
-        birth.isoformat() if context.dates_as_text and birth is not None else birth,
+        None if birth is None else birth.isoformat(),
         ethnicity,
         id_type,
         id_enc,
@@ -781,44 +782,22 @@ _COPY_UNESCAPE = re.compile(r"\\(.)")
 _UNESCAPED = {"n": "\n", "r": "\r", "t": "\t"}
 
 
+_NULL = "\\N"
+_TF = {True: "t", False: "f"}
+
+
 def _copy_field(value: Any) -> str:
     if value is None:
-        return "\\N"
+        return _NULL
     if type(value) is str:
         return value.translate(_COPY_ESCAPES)
     if value is True or value is False:
-        return "t" if value else "f"
+        return _TF[value]
     return str(value)  # int; a date or an aware datetime in ISO form
 
 
-_NULL = "\\N"
-_TF = {True: "t", False: "f"}
-# The columns _resident_line writes, in its order.
-_LINE_COLUMNS = (
-    "id",
-    "name",
-    "name_pinyin",
-    "name_initials",
-    "gender",
-    "birth_date",
-    "ethnicity",
-    "id_type",
-    "id_number",
-    "id_index",
-    "phone",
-    "phone_index",
-    "residence_type",
-    "status",
-    "status_date",
-    "note",
-    "created_at",
-    "updated_at",
-    "home_id",
-)
-
-
 def _resident_line(pk: int, v: tuple[Any, ...], home: int) -> str:
-    """One resident (``Prepared.values``, dates and times as text) as a line of COPY text,
+    """One resident (``Prepared.values``) as a line of COPY text, in RESIDENT_COLUMNS' order,
     spelled out: a loop over the fields cost a worker more than checking the row. Text fields are
     escaped only when the line shows they must be (a backslash, a tab or a line break in them)."""
     birth = _NULL if v[4] is None else v[4]
@@ -867,9 +846,7 @@ def _records(payload: bytes | list[list[Any]], context: Context) -> Iterator[lis
     try:
         text = payload.decode(context.encoding)
     except UnicodeDecodeError as exc:
-        raise ImportFailed(
-            _("The file is not in UTF-8 or GB18030: save it again as CSV (UTF-8).")
-        ) from exc
+        raise _undecodable() from exc
     if "\x00" in text:  # what the csv module refuses ("line contains NUL")
         raise ImportFailed(_("The file is not a valid CSV file."))
     # A plain CSV file has no quoted cells (see _plain_csv), so a row is its line split at the
@@ -893,7 +870,7 @@ def prepare_chunk(task: tuple[int, Any, Any]) -> Batch:
     width = context.width
     padding = [None] * (width + 1)
     places = context.places
-    today = context.today.isoformat() if context.dates_as_text else context.today
+    today = context.today.isoformat()
     out = Batch(0, [], [], [], [], [], [], [])
     residents, ties, tags, numbers = out.residents, out.ties, out.tags, out.numbers
     count = 0
@@ -1036,9 +1013,7 @@ def _csv_lines(raw: Any, encoding: str) -> Iterator[list[Any]]:
         try:
             text = line.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise ImportFailed(
-                _("The file is not in UTF-8 or GB18030: save it again as CSV (UTF-8).")
-            ) from exc
+            raise _undecodable() from exc
         encoding = "utf-8" if encoding == "utf-8-sig" else encoding  # the BOM opens the file
         yield next(csv.reader([text]), [])
 
@@ -1141,9 +1116,7 @@ def import_roster(
                 tag_words(),
                 translation.get_language() or "zh-hans",
                 timezone.localdate(),
-                # Dates and times as text: what SQLite stores, and what COPY reads.
                 now_db=str(now) if postgres else str(connection.ops.adapt_datetimefield_value(now)),
-                dates_as_text=True,
                 encoding=source.encoding,
                 copy_text=postgres,
                 places=writer.places,
@@ -1660,14 +1633,18 @@ class _Writer:
                 demote[dwelling_id] = resident_id
         self._demote_heads(demote)
 
-    def _copy_new(self, text: bytes) -> bool:
-        """PostgreSQL: COPY a worker's new residents as it wrote them, in a savepoint; False (and
-        nothing written) when a resident already holds one of their documents."""
+    def _copy_new(self, residents: bytes | list[tuple[Any, ...]]) -> bool:
+        """PostgreSQL: COPY new residents (as COPY text from a worker, or as rows) in a savepoint;
+        False (nothing written, and look-ups first from now on) when a resident already holds one
+        of their documents."""
         from psycopg.errors import UniqueViolation
 
         savepoint = transaction.savepoint()
         try:
-            self._copy_raw("people_resident", RESIDENT_COLUMNS, text)
+            if isinstance(residents, bytes):
+                self._copy_raw("people_resident", RESIDENT_COLUMNS, residents)
+            else:
+                self._copy("people_resident", RESIDENT_COLUMNS, residents)
         except UniqueViolation:
             transaction.savepoint_rollback(savepoint)
             self.optimistic = False
@@ -1769,18 +1746,8 @@ class _Writer:
                 )
                 written = {r[0] for r in cursor.fetchall()}
             return [i for i, pk in enumerate(ids) if pk not in written]
-        from psycopg.errors import UniqueViolation
-
-        if self.optimistic:
-            savepoint = transaction.savepoint()
-            try:
-                self._copy("people_resident", RESIDENT_COLUMNS, residents)
-            except UniqueViolation:
-                transaction.savepoint_rollback(savepoint)
-                self.optimistic = False
-            else:
-                transaction.savepoint_commit(savepoint)
-                return []
+        if self.optimistic and self._copy_new(residents):
+            return []
         self.known = self._documents([(r[7], r[9]) for r in residents])
         conflicts: list[int] = []
         fresh: list[tuple[Any, ...]] = []
