@@ -29,6 +29,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from linli.core.files import create_once
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LINLI_VAR_DIR", BASE_DIR / "var"))
 
@@ -53,12 +55,7 @@ def _secret_key() -> str:
         return key
     # A local run without configuration gets a key of its own, kept on disk so that sessions and
     # signed links survive a restart. Production sets LINLI_SECRET_KEY.
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return create_once(VAR_DIR / "secret_key", secrets.token_urlsafe(50)).strip()
 
 
 SECRET_KEY = _secret_key()

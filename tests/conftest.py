@@ -26,16 +26,6 @@ from tests.snapshot import Snapshots
 PASSWORD = "correct horse battery"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # A local run keeps its encryption keys in var/keys.json, written the first time they are
-    # needed. With pytest-xdist, make sure that happens here, once, before the workers start:
-    # two workers writing the file at the same moment could each read the other's half-written one.
-    if not hasattr(config, "workerinput"):
-        from linli.core.crypto import keyring
-
-        keyring()
-
-
 def square(lon: float, lat: float, size: float = 0.01) -> dict:
     ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
     return {"type": "Polygon", "coordinates": [ring]}

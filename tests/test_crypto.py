@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import multiprocessing
 import os
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from linli.core.crypto import DecryptionError, load_keyring
+from linli.core.files import create_once
 
 
 def key() -> str:
@@ -78,3 +80,38 @@ def test_local_keys_are_made_once_and_kept_private(tmp_path):
 def test_bad_configuration_is_a_clear_error(tmp_path, field_keys, index):
     with pytest.raises(ImproperlyConfigured):
         load_keyring(field_keys, index, tmp_path / "x.json")
+
+
+def _keys_in_another_process(path, start, out):
+    start.wait()
+    ring = load_keyring(None, None, path)
+    out.put((ring.keys, ring.index_key))
+
+
+def test_processes_starting_together_share_one_set_of_local_keys(tmp_path):
+    # `linli serve` starts a web server and a job worker at once on a fresh var/: they must not
+    # each make keys of their own (data one encrypted, the other could not read) nor read the
+    # other's half-written file.
+    context = multiprocessing.get_context("fork")
+    path = tmp_path / "var" / "keys.json"
+    start, out = context.Barrier(8), context.Queue()
+    processes = [
+        context.Process(target=_keys_in_another_process, args=(path, start, out)) for _ in range(8)
+    ]
+    for process in processes:
+        process.start()
+    seen = [out.get(timeout=30) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+        assert process.exitcode == 0
+    assert all(s == seen[0] for s in seen)
+    assert load_keyring(None, None, path).index_key == seen[0][1]
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in path.parent.iterdir()] == ["keys.json"]  # no scratch file left
+
+
+def test_create_once_keeps_the_first_text(tmp_path):
+    path = tmp_path / "secret_key"
+    assert create_once(path, "first") == "first"
+    assert create_once(path, "second") == "first"
+    assert path.read_text() == "first"

@@ -35,6 +35,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+from linli.core.files import create_once
+
 NONCE = 12
 SEPARATOR = "$"
 
@@ -96,15 +98,11 @@ def _decode_key(text: str, name: str) -> bytes:
 
 
 def _local_keys(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = {
-            "field_keys": [["k1", base64.b64encode(os.urandom(32)).decode()]],
-            "index_key": base64.b64encode(os.urandom(32)).decode(),
-        }
-        path.write_text(json.dumps(data, indent=1))
-        path.chmod(0o600)
-    loaded: dict[str, Any] = json.loads(path.read_text())
+    fresh = {
+        "field_keys": [["k1", base64.b64encode(os.urandom(32)).decode()]],
+        "index_key": base64.b64encode(os.urandom(32)).decode(),
+    }
+    loaded: dict[str, Any] = json.loads(create_once(path, json.dumps(fresh, indent=1)))
     return loaded
 
 

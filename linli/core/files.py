@@ -1,0 +1,32 @@
+"""Small file helpers that must be safe when several processes start at once."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def create_once(path: Path, make: str) -> str:
+    """The text of ``path``, written with ``make`` (mode 600) if it does not exist yet.
+
+    ``linli serve`` starts a web server and a job worker together, and each makes the local keys
+    it needs on a fresh ``var/``. Written in place, one process could read the other's half-written
+    file, or overwrite keys the other had already used. Here the text goes to a file of its own,
+    which is then linked to ``path`` only if nothing is there yet (``link`` never replaces): every
+    process reads the one file that won, always whole."""
+    if path.exists():
+        return path.read_text()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w") as out:  # mkstemp makes it mode 600
+            out.write(make)
+            out.flush()
+            os.fsync(out.fileno())
+        with contextlib.suppress(FileExistsError):  # another process was first: use its file
+            os.link(scratch, path)
+    finally:
+        os.unlink(scratch)
+    return path.read_text()
