@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import hmac
 import multiprocessing
 import os
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from linli.core.crypto import DecryptionError, load_keyring
+from linli.core.crypto import DecryptionError, Keyring, load_keyring
 from linli.core.files import create_once
 
 
@@ -80,6 +81,17 @@ def test_local_keys_are_made_once_and_kept_private(tmp_path):
 def test_bad_configuration_is_a_clear_error(tmp_path, field_keys, index):
     with pytest.raises(ImproperlyConfigured):
         load_keyring(field_keys, index, tmp_path / "x.json")
+
+
+def test_blind_index_is_hmac_sha256(tmp_path):
+    ring = load_keyring(f"k1:{key()}", INDEX, tmp_path / "x.json")
+    for value in ("440106199003071234", "+8613812345678", "", "名字\0with nul"):
+        expected = hmac.new(base64.b64decode(INDEX), f"id:citizen\0{value}".encode(), "sha256")
+        assert ring.blind_index(value, "id:citizen") == expected.digest()[:16].hex()
+    # A key longer than SHA-256's block is hashed first, as HMAC says.
+    long_key = os.urandom(100)
+    ring = Keyring({"k1": base64.b64decode(key())}, "k1", long_key)
+    assert ring.blind_index("x", "p") == hmac.new(long_key, b"p\0x", "sha256").digest()[:16].hex()
 
 
 def _keys_in_another_process(path, start, out):

@@ -22,7 +22,7 @@ When unset (a local run), both are generated once into ``var/keys.json`` (mode 6
 from __future__ import annotations
 
 import base64
-import hmac
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -51,17 +51,33 @@ class Keyring:
     current: str
     index_key: bytes
 
+    def __post_init__(self) -> None:
+        # Made once, not per call: an import encrypts two values and computes two indexes for
+        # each of a million rows, and building these is much of the cost of one call.
+        current = AESGCM(self.keys[self.current])
+        # HMAC (RFC 2104) over SHA-256's 64-byte block; a longer key is hashed first.
+        key = (
+            self.index_key if len(self.index_key) <= 64 else hashlib.sha256(self.index_key).digest()
+        )
+        pad = key.ljust(64, b"\0")
+        self.__dict__.update(
+            _ciphers={self.current: current},
+            _seal=current.encrypt,
+            _prefix=f"{self.current}{SEPARATOR}",
+            _inner=hashlib.sha256(bytes(b ^ 0x36 for b in pad)),
+            _outer=hashlib.sha256(bytes(b ^ 0x5C for b in pad)),
+        )
+
     def _cipher(self, key_id: str) -> AESGCM:
-        # One AESGCM object per key, made once: building it is a third of the cost of a call.
-        ciphers: dict[str, AESGCM] = self.__dict__.setdefault("_ciphers", {})
+        ciphers: dict[str, AESGCM] = self.__dict__["_ciphers"]
         if key_id not in ciphers:
             ciphers[key_id] = AESGCM(self.keys[key_id])
         return ciphers[key_id]
 
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(NONCE)
-        sealed = self._cipher(self.current).encrypt(nonce, plaintext.encode(), None)
-        return f"{self.current}{SEPARATOR}{base64.b64encode(nonce + sealed).decode()}"
+        sealed = self.__dict__["_seal"](nonce, plaintext.encode(), None)
+        return self.__dict__["_prefix"] + base64.b64encode(nonce + sealed).decode()
 
     def decrypt(self, token: str) -> str:
         key_id, _, body = token.partition(SEPARATOR)
@@ -77,14 +93,14 @@ class Keyring:
         return token.partition(SEPARATOR)[0]
 
     def blind_index(self, value: str, purpose: str) -> str:
-        """The HMAC of ``value`` for one purpose (``"citizen_id"``, ``"phone"``…): 128 bits, hex."""
-        # Copying an HMAC whose key is already set up costs less than half of a fresh one.
-        base: hmac.HMAC | None = self.__dict__.get("_index_hmac")
-        if base is None:
-            base = self.__dict__.setdefault("_index_hmac", hmac.new(self.index_key, None, "sha256"))
-        mac = base.copy()
-        mac.update(f"{purpose}\0{value}".encode())
-        return mac.digest()[:16].hex()
+        """The HMAC-SHA256 of ``value`` for one purpose (``"citizen_id"``, ``"phone"``…): 128
+        bits, hex. Computed from the two keyed SHA-256 states made once (a test holds it to
+        ``hmac``'s result), at half the cost of copying an ``hmac`` object."""
+        inner = self.__dict__["_inner"].copy()
+        inner.update(f"{purpose}\0{value}".encode())
+        outer = self.__dict__["_outer"].copy()
+        outer.update(inner.digest())
+        return outer.digest()[:16].hex()
 
 
 def _decode_key(text: str, name: str) -> bytes:

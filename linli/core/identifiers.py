@@ -81,7 +81,7 @@ def parse_citizen_id(raw: object, *, today: datetime.date | None = None) -> Citi
             code="checksum",
         )
     try:
-        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        birth = datetime.date.fromisoformat(number[6:14])  # eight digits: YYYYMMDD
     except ValueError:
         birth = None
     today = today or datetime.date.today()
