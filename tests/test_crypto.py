@@ -127,3 +127,15 @@ def test_create_once_keeps_the_first_text(tmp_path):
     assert create_once(path, "first") == "first"
     assert create_once(path, "second") == "first"
     assert path.read_text() == "first"
+
+
+def test_create_once_without_hard_links(tmp_path, monkeypatch):
+    def no_links(source, target):
+        raise PermissionError("this file system has no hard links")
+
+    monkeypatch.setattr(os, "link", no_links)
+    path = tmp_path / "secret_key"
+    assert create_once(path, "first") == "first"
+    assert create_once(path, "second") == "first"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]

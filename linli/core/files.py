@@ -26,7 +26,20 @@ def create_once(path: Path, make: str) -> str:
             out.flush()
             os.fsync(out.fileno())
         with contextlib.suppress(FileExistsError):  # another process was first: use its file
-            os.link(scratch, path)
+            try:
+                os.link(scratch, path)
+            except FileExistsError:
+                raise
+            except OSError:
+                # A file system without hard links: create the file exclusively instead, which
+                # still never replaces one (a reader might then see it half-written).
+                _write_new(path, make)
     finally:
         os.unlink(scratch)
     return path.read_text()
+
+
+def _write_new(path: Path, text: str) -> None:
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(handle, "w") as out:
+        out.write(text)
