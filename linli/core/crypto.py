@@ -25,7 +25,7 @@ import base64
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -50,34 +50,37 @@ class Keyring:
     keys: dict[str, bytes]
     current: str
     index_key: bytes
+    # Made once, not per call: an import encrypts two values and computes two indexes for each of
+    # a million rows, and building these is much of the cost of one call.
+    _ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
+    _prefix: str = field(init=False, repr=False, compare=False)
+    _inner: Any = field(init=False, repr=False, compare=False)  # keyed SHA-256 states (HMAC)
+    _outer: Any = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Made once, not per call: an import encrypts two values and computes two indexes for
-        # each of a million rows, and building these is much of the cost of one call.
-        current = AESGCM(self.keys[self.current])
         # HMAC (RFC 2104) over SHA-256's 64-byte block; a longer key is hashed first.
-        key = (
-            self.index_key if len(self.index_key) <= 64 else hashlib.sha256(self.index_key).digest()
-        )
+        key = self.index_key
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
         pad = key.ljust(64, b"\0")
-        self.__dict__.update(
-            _ciphers={self.current: current},
-            _seal=current.encrypt,
-            _prefix=f"{self.current}{SEPARATOR}",
-            _inner=hashlib.sha256(bytes(b ^ 0x36 for b in pad)),
-            _outer=hashlib.sha256(bytes(b ^ 0x5C for b in pad)),
-        )
+        made = {
+            "_ciphers": {self.current: AESGCM(self.keys[self.current])},
+            "_prefix": f"{self.current}{SEPARATOR}",
+            "_inner": hashlib.sha256(bytes(b ^ 0x36 for b in pad)),
+            "_outer": hashlib.sha256(bytes(b ^ 0x5C for b in pad)),
+        }
+        for name, value in made.items():
+            object.__setattr__(self, name, value)
 
     def _cipher(self, key_id: str) -> AESGCM:
-        ciphers: dict[str, AESGCM] = self.__dict__["_ciphers"]
-        if key_id not in ciphers:
-            ciphers[key_id] = AESGCM(self.keys[key_id])
-        return ciphers[key_id]
+        if key_id not in self._ciphers:
+            self._ciphers[key_id] = AESGCM(self.keys[key_id])
+        return self._ciphers[key_id]
 
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(NONCE)
-        sealed = self.__dict__["_seal"](nonce, plaintext.encode(), None)
-        return self.__dict__["_prefix"] + base64.b64encode(nonce + sealed).decode()
+        sealed = self._ciphers[self.current].encrypt(nonce, plaintext.encode(), None)
+        return self._prefix + base64.b64encode(nonce + sealed).decode()
 
     def decrypt(self, token: str) -> str:
         key_id, _, body = token.partition(SEPARATOR)
@@ -96,9 +99,9 @@ class Keyring:
         """The HMAC-SHA256 of ``value`` for one purpose (``"citizen_id"``, ``"phone"``…): 128
         bits, hex. Computed from the two keyed SHA-256 states made once (a test holds it to
         ``hmac``'s result), at half the cost of copying an ``hmac`` object."""
-        inner = self.__dict__["_inner"].copy()
+        inner = self._inner.copy()
         inner.update(f"{purpose}\0{value}".encode())
-        outer = self.__dict__["_outer"].copy()
+        outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.digest()[:16].hex()
 

@@ -25,14 +25,14 @@ def create_once(path: Path, make: str) -> str:
             out.write(make)
             out.flush()
             os.fsync(out.fileno())
-        with contextlib.suppress(FileExistsError):  # another process was first: use its file
-            try:
-                os.link(scratch, path)
-            except FileExistsError:
-                raise
-            except OSError:
-                # A file system without hard links: create the file exclusively instead, which
-                # still never replaces one (a reader might then see it half-written).
+        try:
+            os.link(scratch, path)
+        except FileExistsError:
+            pass  # another process was first: use its file
+        except OSError:
+            # A file system without hard links: create the file exclusively instead, which still
+            # never replaces one (a reader might then see it half-written).
+            with contextlib.suppress(FileExistsError):
                 _write_new(path, make)
     finally:
         os.unlink(scratch)

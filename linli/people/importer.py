@@ -58,7 +58,7 @@ from linli.core import audit
 from linli.core.crypto import keyring
 from linli.core.identifiers import normalize_text, parse_citizen_id, parse_mobile
 from linli.core.paths import segment
-from linli.people.actions import _apply
+from linli.people.actions import _apply, blind
 from linli.people.models import (
     BUILTIN_TAGS,
     DERIVED_TAGS,
@@ -628,9 +628,9 @@ def _stored(
     ring = keyring()
     pinyin, initials = _name_keys(name)
     id_enc = ring.encrypt(id_number) if id_number else ""
-    id_index = ring.blind_index(id_number, f"id:{id_type}") if id_number else ""
+    id_index = blind(id_number, f"id:{id_type}")
     phone_enc = ring.encrypt(phone) if phone else ""
-    phone_index = ring.blind_index(phone, "phone") if phone else ""
+    phone_index = blind(phone, "phone")
     now = context.now_db
     values = (
         name,
