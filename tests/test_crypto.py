@@ -139,3 +139,10 @@ def test_create_once_without_hard_links(tmp_path, monkeypatch):
     assert create_once(path, "second") == "first"
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
+
+
+def test_keys_are_not_in_the_keyrings_repr(tmp_path):
+    ring = load_keyring(f"k1:{key()}", INDEX, tmp_path / "x.json")
+    shown = repr(ring)
+    assert "k1" in shown
+    assert repr(ring.keys["k1"]) not in shown and repr(ring.index_key) not in shown

@@ -47,9 +47,9 @@ class DecryptionError(Exception):
 
 @dataclass(frozen=True)
 class Keyring:
-    keys: dict[str, bytes]
+    keys: dict[str, bytes] = field(repr=False)  # never in a log or a traceback
     current: str
-    index_key: bytes
+    index_key: bytes = field(repr=False)
     # Made once, not per call: an import encrypts two values and computes two indexes for each of
     # a million rows, and building these is much of the cost of one call.
     _ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
