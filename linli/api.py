@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
 from linli.accounts.actions import user_for_token
+from linli.core.api import install_error_handlers
 
 
 class TokenAuth(HttpBearer):
@@ -24,10 +25,6 @@ class TokenAuth(HttpBearer):
         return user
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
 api = NinjaAPI(
     title="Linli API",
     version="1",
@@ -35,6 +32,8 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
 )
+# One error layer for every router: see linli.core.api.
+install_error_handlers(api)
 
 from linli.accounts.api import router as accounts_router  # noqa: E402
 from linli.cases.api import router as cases_router  # noqa: E402

@@ -151,6 +151,12 @@ def keyring() -> Keyring:
     )
 
 
+def blind(value: str, purpose: str) -> str:
+    """The blind index of ``value`` for ``purpose`` (``"phone"``, ``"id:<type>"``), or "" for no
+    value: what an exact search or a uniqueness check compares instead of the value."""
+    return keyring().blind_index(value, purpose) if value else ""
+
+
 class EncryptedTextField(models.TextField):
     """A text column stored encrypted. Search it through its blind index, never directly."""
 

@@ -85,7 +85,7 @@ def add_person(
     skills: str = "",
     note: str = "",
 ) -> Person:
-    from linli.people.actions import blind
+    from linli.core.crypto import blind
 
     if community.kind != PlaceKind.COMMUNITY:
         raise ValidationError({"community": _("Choose a community.")})

@@ -25,9 +25,9 @@ from linli.accounts.actions import grant_role
 from linli.accounts.models import User
 from linli.accounts.roles import Cap, Role
 from linli.core import audit
+from linli.core.crypto import blind
 from linli.core.identifiers import parse_mobile
 from linli.core.scope import scope_for
-from linli.people.actions import blind
 from linli.people.models import Resident
 from linli.places.models import Place, PlaceKind
 

@@ -26,8 +26,8 @@ from stdnum.cn import uscc
 
 from linli.accounts.models import Grant
 from linli.accounts.roles import Role
+from linli.core.crypto import blind
 from linli.core.paths import path_end
-from linli.people.actions import blind
 from linli.people.models import Resident, Status
 from linli.places.models import Place, PlaceKind
 

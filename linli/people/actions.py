@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Cap
 from linli.core import audit
-from linli.core.crypto import keyring
+from linli.core.crypto import blind
 from linli.core.scope import scope_for
 from linli.people.models import CareTag, Membership, Relation, Resident, ResidentTag, Status
 from linli.people.pinyin import name_keys
@@ -21,10 +21,6 @@ from linli.people.validation import CleanResident, clean_resident
 from linli.places.models import Place, PlaceKind
 
 PII_FIELDS = ("id_number", "phone")
-
-
-def blind(value: str, purpose: str) -> str:
-    return keyring().blind_index(value, purpose) if value else ""
 
 
 def _apply(resident: Resident, clean: CleanResident) -> list[str]:

@@ -12,7 +12,7 @@ about one in six. A few residents have moved out or died: they are kept, as the 
 
 Speed: rows are generated in Python and written with one ``COPY`` per table and batch on
 PostgreSQL, or ``executemany`` on SQLite, inside one transaction. Encryption and blind indexes
-are the same as ``people.actions`` writes (``keyring().encrypt``, ``actions.blind``,
+are the same as ``people.actions`` writes (``keyring().encrypt``, ``core.crypto.blind``,
 ``pinyin.name_keys``). Row history (django-simple-history) is not written for demo rows: a demo
 resident's history starts at their first change.
 """
@@ -33,9 +33,8 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 from stdnum.cn import ric
 
-from linli.core.crypto import keyring
+from linli.core.crypto import blind, keyring
 from linli.core.identifiers import region_known
-from linli.people.actions import blind
 from linli.people.models import (
     CareTag,
     Gender,

@@ -55,10 +55,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from linli.core import audit
-from linli.core.crypto import keyring
+from linli.core.crypto import blind, keyring
 from linli.core.identifiers import normalize_text, parse_citizen_id, parse_mobile
 from linli.core.paths import segment
-from linli.people.actions import _apply, blind
+from linli.people.actions import _apply
 from linli.people.models import (
     BUILTIN_TAGS,
     DERIVED_TAGS,

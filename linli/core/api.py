@@ -1,0 +1,118 @@
+"""The one error layer of the API: the error schemas every router declares, and the exception
+handlers ``linli.api`` installs on the NinjaAPI.
+
+An endpoint calls the query and the action and lets their errors propagate:
+
+- ``Http404`` → 404 ``{"detail": "Not Found"}``: outside the user's scope, as if it did not exist;
+- ``PermissionDenied`` → 403 ``{"detail": …}``: seen, but not theirs to do;
+- ``Conflict`` → 409 ``{"detail": …, <facts>}``: the current state forbids it, nothing changed;
+- ``ValidationError`` → 400 ``FieldErrors``: the data was refused, a message per field;
+- ninja's own schema errors stay 422 ``Invalid``.
+
+``responses(...)`` builds the ``response=`` mapping so that every declared error carries its
+schema, and the OpenAPI document has one ``FieldErrors``, one ``Error`` and one ``Invalid``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import ValidationError as SchemaError
+
+from linli.core.errors import Conflict
+
+
+class Error(Schema):
+    detail: str
+
+
+class FieldErrors(Schema):
+    """The data was refused and nothing was written: ``errors`` holds the messages per field, in
+    the user's language — ``__all__`` for the record as a whole, a dotted path for a field inside
+    a list (``needs.0.category`` for the first need's category)."""
+
+    detail: str
+    errors: dict[str, list[str]]
+
+
+class Invalid(Schema):
+    """The request does not fit the schema (pydantic's error list)."""
+
+    detail: list[dict[str, Any]]
+
+
+# The schema of each error status; 409 is declared by the router with the facts it carries.
+_SCHEMAS: dict[int, type[Schema]] = {
+    400: FieldErrors,
+    401: Error,
+    403: Error,
+    404: Error,
+    422: Invalid,
+}
+
+
+def responses(ok: Mapping[int, Any], *errors: int, **conflict: type[Schema]) -> dict[int, Any]:
+    """``response=`` for an endpoint: its success schemas, 401 (every endpoint needs a login or a
+    token) and each of ``errors`` with its schema; ``conflict=ChiefConflict`` declares a 409."""
+    out: dict[int, Any] = dict(ok)
+    for status in (401, *errors):
+        out[status] = _SCHEMAS[status]
+    if "conflict" in conflict:
+        out[409] = conflict["conflict"]
+    return dict(sorted(out.items()))
+
+
+def field_errors(exc: ValidationError) -> dict[str, Any]:
+    """A refusal as the API answers it: one sentence and the messages by field."""
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return {"detail": " ".join(m for ms in errors.values() for m in ms), "errors": errors}
+
+
+@contextmanager
+def renamed_fields(names: Mapping[str, str]) -> Iterator[None]:
+    """Report a refusal under the API's names for the fields (a model's ``assignee_kind`` is the
+    request's ``kind``)."""
+    try:
+        yield
+    except Conflict:
+        raise
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError(
+            {names.get(key, key): errors for key, errors in exc.error_dict.items()}
+        ) from exc
+
+
+def refuse(**errors: str) -> ValidationError:
+    """A refusal decided at the edge, by field: ``raise refuse(on=_("The date is in the future."))``."""
+    return ValidationError({name: [message] for name, message in errors.items()})
+
+
+def query_error(name: str, message: str) -> SchemaError:
+    """A query parameter that fits the schema but not the data (an unknown category code): the
+    same 422 as one that does not fit, located at the parameter."""
+    return SchemaError([{"type": "value_error", "loc": ["query", name], "msg": message}])
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def refused(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        return api.create_response(request, field_errors(exc), status=400)
+
+    def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        detail = str(exc) or _("You may see this but not do this here.")
+        return api.create_response(request, {"detail": detail}, status=403)
+
+    def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        body = {"detail": " ".join(exc.messages), **exc.facts}
+        return api.create_response(request, body, status=409)
+
+    api.add_exception_handler(ValidationError, refused)
+    api.add_exception_handler(PermissionDenied, forbidden)
+    api.add_exception_handler(Conflict, conflict)
