@@ -7,10 +7,10 @@ import datetime
 import pytest
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.cases import demo
 from linli.cases.models import Case, CaseEvent, State
 from linli.cases.rates import rates
-from linli.core.scope import scope_for
 from linli.places.models import Place, PlaceKind
 from tests.conftest import demo_loaded_once
 

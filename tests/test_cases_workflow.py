@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.cases import workflow
 from linli.cases.models import Case, CaseEvent, Category, Channel, Notification, State
 from linli.cases.rates import rates, rates_by_child
 from linli.cases.workflow import TRANSITIONS, IllegalTransition, Intake
 from linli.core import outbox
 from linli.core.models import AuditEntry, OutboxMessage
-from linli.core.scope import scope_for
 
 T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 

@@ -8,7 +8,7 @@ from django.http import Http404
 from linli.accounts.actions import grant_role, revoke_grant
 from linli.accounts.models import User
 from linli.accounts.roles import Cap, Role
-from linli.core.scope import scope_for
+from linli.accounts.scope import scope_for
 from linli.places.models import Place, PlaceKind
 from linli.places.queries import access_grid, access_lane, access_place, places_for
 

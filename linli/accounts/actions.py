@@ -22,9 +22,9 @@ from linli.accounts.models import (
     User,
     normalize_phone,
 )
+from linli.accounts.scope import forget_scopes
 from linli.core import audit
 from linli.core.middleware import client_ip
-from linli.core.scope import forget_scopes
 from linli.places.models import Grid, Lane, Place
 
 

@@ -31,8 +31,8 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.models import User
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_mobile
-from linli.core.scope import scope_for
 from linli.places.models import Place
 from linli.places.queries import access_place
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.roles import Cap
-from linli.core.scope import scope_for
+from linli.accounts.scope import scope_for
 from linli.places.models import Place, PlaceKind
 
 from .models import Category, Channel, Priority, Rating, category_label

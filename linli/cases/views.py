@@ -20,9 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from linli.accounts.models import User
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core import audit
 from linli.core.identifiers import mask_mobile
-from linli.core.scope import scope_for
 from linli.places.models import Place
 from linli.places.queries import access_place
 

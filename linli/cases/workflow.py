@@ -29,10 +29,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from linli.accounts.roles import Cap, Role
+from linli.accounts.scope import scope_for
 from linli.core import audit, outbox
 from linli.core.crypto import blind
 from linli.core.identifiers import parse_mobile
-from linli.core.scope import scope_for
 from linli.places.models import Place, PlaceKind
 
 from .models import (

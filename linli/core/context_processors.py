@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Cap
-from linli.core.scope import scope_for
+from linli.accounts.scope import scope_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -19,8 +19,6 @@ from typing import Any
 
 from django.db.models import Q
 
-from linli.core.paths import path_end
-
 
 @dataclass(frozen=True)
 class Scope:
@@ -65,7 +63,7 @@ class Scope:
         return place.lane_id is not None and place.lane_id in self.lane_ids
 
 
-def _merge(ranges: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+def merge_ranges(ranges: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     """Drop ranges nested in another: a street admin who is also a community worker of one of
     its communities needs one range, not two."""
     merged: list[tuple[str, str]] = []
@@ -74,49 +72,3 @@ def _merge(ranges: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
             continue
         merged.append((start, end))
     return tuple(merged)
-
-
-def scope_for(user: Any, capability: str) -> Scope:
-    """The user's scope for ``capability``, computed once per request (cached on the user)."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Scope(capability)
-    cache: dict[str, Scope] = user.__dict__.setdefault("_linli_scopes", {})
-    if capability in cache:
-        return cache[capability]
-
-    from linli.accounts.models import Grant
-    from linli.accounts.roles import roles_with
-
-    # The user's active grants, read once for every capability: each page asks for several.
-    grants: list[tuple[str, str | None, int | None, int | None]] | None = user.__dict__.get(
-        "_linli_grants"
-    )
-    if grants is None:
-        grants = list(
-            Grant.objects.filter(user=user, revoked_at__isnull=True).values_list(
-                "role", "place__path", "grid_id", "lane_id"
-            )
-        )
-        user.__dict__["_linli_grants"] = grants
-    roles = set(roles_with(capability))
-    ranges: list[tuple[str, str]] = []
-    grid_ids: set[int] = set()
-    lane_ids: set[int] = set()
-    for role, place_path, grid_id, lane_id in grants:
-        if role not in roles:
-            continue
-        if place_path:
-            ranges.append((place_path, path_end(place_path)))
-        elif grid_id:
-            grid_ids.add(grid_id)
-        elif lane_id:
-            lane_ids.add(lane_id)
-    scope = Scope(capability, _merge(ranges), frozenset(grid_ids), frozenset(lane_ids))
-    cache[capability] = scope
-    return scope
-
-
-def forget_scopes(user: Any) -> None:
-    """Drop the cached scopes, after the user's grants change."""
-    user.__dict__.pop("_linli_scopes", None)
-    user.__dict__.pop("_linli_grants", None)

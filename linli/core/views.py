@@ -9,8 +9,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core.models import AuditEntry
-from linli.core.scope import scope_for
 from linli.places.queries import grids_for, lanes_for, top_places
 
 

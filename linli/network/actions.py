@@ -19,10 +19,10 @@ from django.utils.translation import gettext_lazy as _lazy
 from linli.accounts.actions import grant_role, revoke_grant
 from linli.accounts.models import Grant
 from linli.accounts.roles import Cap, Role
+from linli.accounts.scope import scope_for
 from linli.core import audit
 from linli.core.identifiers import parse_mobile
 from linli.core.paths import SEGMENT
-from linli.core.scope import scope_for
 from linli.places.models import Lane, LaneKind, Place, PlaceKind
 
 from . import coverage

@@ -38,11 +38,11 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.models import User
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.cases.models import OPEN_STATES, Case, Category, Priority
 from linli.cases.queries import cases_for
 from linli.core.identifiers import mask_mobile
 from linli.core.paths import SEGMENT, path_end
-from linli.core.scope import scope_for
 from linli.people.models import CareTag
 from linli.people.queries import access_resident
 from linli.places.models import Grid, Lane, Place, PlaceKind

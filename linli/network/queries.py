@@ -9,7 +9,7 @@ from django.http import Http404
 
 from linli.accounts.models import Grant
 from linli.accounts.roles import Cap, Role
-from linli.core.scope import scope_for
+from linli.accounts.scope import scope_for
 from linli.places.models import Grid, Lane, Place, PlaceKind
 
 from .models import Association, Chief, ChiefAssignment, Contact, Person, Team

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.cases.models import OPEN_STATES, Case
-from linli.core.scope import scope_for
 from linli.people.models import CareTag, Resident
 from linli.places.models import Grid, Lane, LaneKind, Place, PlaceKind
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_mobile
-from linli.core.scope import scope_for
 from linli.people.queries import access_resident, search
 from linli.places.models import Place, PlaceKind
 

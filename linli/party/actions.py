@@ -24,10 +24,10 @@ from stdnum.cn import uscc as uscc_number
 from linli.accounts.actions import grant_role
 from linli.accounts.models import User
 from linli.accounts.roles import Cap, Role
+from linli.accounts.scope import scope_for
 from linli.core import audit
 from linli.core.crypto import blind
 from linli.core.identifiers import parse_mobile
-from linli.core.scope import scope_for
 from linli.people.models import Resident
 from linli.places.models import Place, PlaceKind
 

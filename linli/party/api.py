@@ -27,8 +27,8 @@ from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_mobile
-from linli.core.scope import scope_for
 
 from . import actions, queries
 from .models import (

@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from linli.accounts.roles import Cap, Role
-from linli.core.scope import scope_for
+from linli.accounts.scope import scope_for
 from linli.places.models import Place, PlaceKind
 
 from .models import (

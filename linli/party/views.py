@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from linli.accounts.models import User, normalize_phone
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_mobile
-from linli.core.scope import scope_for
 from linli.places.models import Place, PlaceKind
 
 from . import actions, queries

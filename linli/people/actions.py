@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core import audit
 from linli.core.crypto import blind
-from linli.core.scope import scope_for
 from linli.people.models import CareTag, Membership, Relation, Resident, ResidentTag, Status
 from linli.people.pinyin import name_keys
 from linli.people.validation import CleanResident, clean_resident

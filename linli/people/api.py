@@ -26,8 +26,8 @@ from ninja.errors import ValidationError as SchemaError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_citizen_id, mask_mobile
-from linli.core.scope import scope_for
 from linli.people import actions, queries
 from linli.people.models import (
     AGED_60,

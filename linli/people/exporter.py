@@ -20,10 +20,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core import audit
 from linli.core.identifiers import mask_citizen_id, mask_mobile
 from linli.core.paths import SEGMENT, ancestors
-from linli.core.scope import scope_for
 from linli.people.importer import (
     GENDER_LABEL,
     ID_TYPE_LABEL,

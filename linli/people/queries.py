@@ -12,9 +12,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core.crypto import blind
 from linli.core.identifiers import normalize_text
-from linli.core.scope import scope_for
 from linli.people.models import CareTag, Membership, Resident, ResidentTag, Status
 from linli.places.models import Place
 

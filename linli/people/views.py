@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_citizen_id, mask_mobile
-from linli.core.scope import scope_for
 from linli.people import actions, queries
 from linli.people.forms import LeaveForm, NewResidentForm, ResidentForm, RevealForm, TagsForm
 from linli.people.models import PII_LABELS, CareTag, Membership, Resident, tag_label

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.accounts.roles import Cap
-from linli.core.scope import scope_for
+from linli.accounts.scope import scope_for
 from linli.people import exporter
 from linli.people.importer import COLUMNS, REQUIRED, ImportFailed, import_roster
 from linli.places.models import Place, PlaceKind

@@ -5,7 +5,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.roles import Cap
-from linli.core.scope import scope_for
+from linli.accounts.scope import scope_for
 from linli.places import queries
 from linli.places.models import Grid, Lane, Place, PlaceKind
 

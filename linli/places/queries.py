@@ -9,8 +9,9 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
 from linli.core.paths import SEGMENT
-from linli.core.scope import Scope, scope_for
+from linli.core.scope import Scope
 from linli.places.models import Grid, Lane, Place, PlaceKind
 
 T = TypeVar("T", Grid, Lane)

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from linli.accounts.roles import Cap
-from linli.core.scope import scope_for
+from linli.accounts.scope import scope_for
 from linli.people import queries as people_queries
 from linli.places import queries
 from linli.places.models import Place, PlaceKind
