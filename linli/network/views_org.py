@@ -24,7 +24,8 @@ from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_mobile
 from linli.people.queries import access_resident, search
-from linli.places.models import Place, PlaceKind
+from linli.places.models import Place
+from linli.places.queries import communities_for
 
 from . import actions, queries
 from .forms_org import (
@@ -51,20 +52,6 @@ PAGE_SIZE = 50
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def communities_for(user: Any, capability: str) -> list[Place]:
-    """The communities wholly within the user's scope for ``capability``: a community worker's
-    own, every community of a street admin's street. A chief's building or a grid worker's grid
-    holds none."""
-    scope = scope_for(user, capability)
-    if not scope.ranges:
-        return []
-    return list(
-        Place.objects.filter(
-            scope.path_q("path"), kind=PlaceKind.COMMUNITY, retired_at__isnull=True
-        ).order_by("path")
-    )
 
 
 def _viewer_communities(user: Any) -> list[Place]:

@@ -29,6 +29,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_mobile
+from linli.places.queries import communities_for
 
 from . import actions, queries
 from .models import (
@@ -755,7 +756,7 @@ def add_contact(request: HttpRequest, unit_id: int, payload: ContactIn) -> objec
     from linli.accounts.models import User
 
     unit, _rows = queries.access_unit(request.user, unit_id)
-    communities = queries.communities_for(request.user, Cap.PARTY_MANAGE)
+    communities = communities_for(request.user, Cap.PARTY_MANAGE)
     if not communities:
         raise HttpError(403, _("You may see this but not take this step."))
     user = User.objects.filter(pk=payload.user_id, is_active=True).first()

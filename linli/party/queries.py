@@ -176,13 +176,6 @@ def access_unit(user: Any, unit_id: int) -> tuple[Unit, Q]:
     return unit, rows
 
 
-def communities_for(user: Any, capability: str = Cap.PARTY_VIEW) -> list[Place]:
-    scope = scope_for(user, capability)
-    if scope.is_empty:
-        return []
-    return list(Place.objects.filter(scope.q(), kind=PlaceKind.COMMUNITY).order_by("path")[:200])
-
-
 def access_community(user: Any, place_id: int, capability: str = Cap.PARTY_VIEW) -> Place:
     place = Place.objects.filter(pk=place_id, kind=PlaceKind.COMMUNITY).first()
     if place is None or not scope_for(user, capability).covers_path(place.path):

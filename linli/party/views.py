@@ -22,6 +22,7 @@ from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_mobile
 from linli.places.models import Place, PlaceKind
+from linli.places.queries import communities_for
 
 from . import actions, queries
 from .forms import (
@@ -167,7 +168,7 @@ def orgs(request: HttpRequest) -> HttpResponse:
     for org in rows:
         if org.parent_id is None or org.parent_id not in known:
             walk(org, 0)
-    manage = queries.communities_for(user, Cap.PARTY_MANAGE)
+    manage = communities_for(user, Cap.PARTY_MANAGE)
     compounds = (
         list(
             Place.objects.filter(
@@ -238,7 +239,7 @@ def members(request: HttpRequest) -> HttpResponse:
 @login_required
 def member_new(request: HttpRequest) -> HttpResponse:
     user = request.user
-    communities = queries.communities_for(user, Cap.PARTY_MANAGE)
+    communities = communities_for(user, Cap.PARTY_MANAGE)
     if not communities:
         raise Http404
     orgs = list(
@@ -380,7 +381,7 @@ def decide(request: HttpRequest, registration_id: int, action: str) -> HttpRespo
 def posts(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require_view(user)
-    communities = queries.communities_for(user, Cap.PARTY_MANAGE)
+    communities = communities_for(user, Cap.PARTY_MANAGE)
     form = PostForm(request.POST or None)
     if request.method == "POST":
         if not communities:
@@ -681,7 +682,7 @@ def _period(request: HttpRequest) -> Period:
 def unit(request: HttpRequest, unit_id: int) -> HttpResponse:
     user = request.user
     found, rows_q = queries.access_unit(user, unit_id)
-    manages = queries.communities_for(user, Cap.PARTY_MANAGE)
+    manages = communities_for(user, Cap.PARTY_MANAGE)
     contact_form = ContactForm(request.POST or None)
     if request.method == "POST":
         if not manages:
@@ -750,7 +751,7 @@ def record_file(request: HttpRequest, unit_id: int, ext: str) -> HttpResponse:
 @require_GET
 def qr_sheet(request: HttpRequest) -> HttpResponse:
     """A printable sheet per community: its QR code leading to the dual-report registration."""
-    communities = queries.communities_for(request.user, Cap.PARTY_MANAGE)
+    communities = communities_for(request.user, Cap.PARTY_MANAGE)
     if not communities:
         raise Http404
     import segno

@@ -70,6 +70,21 @@ def buildings_of(
     return qs.order_by("path")
 
 
+def communities_for(user: Any, capability: str) -> list[Place]:
+    """The live communities wholly within the user's scope for ``capability``: a community
+    worker's own, every community of a street admin's street. A chief's building or a grid
+    worker's grid holds none. The one rule for "which communities may this user run" (the
+    network's and the party's pages and APIs)."""
+    scope = scope_for(user, capability)
+    if not scope.ranges:
+        return []
+    return list(
+        Place.objects.filter(
+            scope.path_q("path"), kind=PlaceKind.COMMUNITY, retired_at__isnull=True
+        ).order_by("path")
+    )
+
+
 def top_places(user: Any) -> list[Place]:
     """The places a user's scope starts from: the targets of their place grants. (Grid and lane
     grants start from the grid or lane, listed separately.)"""
