@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import NinjaAPI
+from ninja.operation import Operation
 from ninja.security import HttpBearer, SessionAuth
 
 from linli.accounts.actions import user_for_token
@@ -25,10 +26,23 @@ class TokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class LinliAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        """``linli_<app>_api_<function>`` whether the app's API is one module or a package of
+        modules by resource (``linli.network.api.chiefs``), so that splitting a module does not
+        rename the operations clients were generated from."""
+        parts = operation.view_func.__module__.split(".")
+        module = ".".join(parts[: parts.index("api") + 1] if "api" in parts else parts)
+        return f"{module}_{operation.view_func.__name__}".replace(".", "_")
+
+
+api = LinliAPI(
     title="Linli API",
     version="1",
-    description="Linli 邻里: places, accounts and (later) roster, cases and service, scoped per user.",
+    description=(
+        "Linli 邻里: places, accounts, the roster, residents' cases, the network of chiefs and "
+        "volunteers, and party members' dual report, scoped per user."
+    ),
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
 )
