@@ -102,14 +102,21 @@ def query_error(name: str, message: str) -> SchemaError:
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
-    def refused(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # ninja types a handler's exception as "the exception or its class"; it always passes an
+    # instance, which each handler checks before reading it.
+    def refused(request: HttpRequest, exc: ValidationError | type[ValidationError]) -> HttpResponse:
+        assert isinstance(exc, ValidationError)
         return api.create_response(request, field_errors(exc), status=400)
 
-    def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        detail = str(exc) or _("You may see this but not do this here.")
-        return api.create_response(request, {"detail": detail}, status=403)
+    def forbidden(
+        request: HttpRequest, exc: PermissionDenied | type[PermissionDenied]
+    ) -> HttpResponse:
+        detail = str(exc) if isinstance(exc, PermissionDenied) else ""
+        body = {"detail": detail or _("You may see this but not do this here.")}
+        return api.create_response(request, body, status=403)
 
-    def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    def conflict(request: HttpRequest, exc: Conflict | type[Conflict]) -> HttpResponse:
+        assert isinstance(exc, Conflict)
         body = {"detail": " ".join(exc.messages), **exc.facts}
         return api.create_response(request, body, status=409)
 
