@@ -25,13 +25,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
-from ninja.errors import HttpError
-from ninja.errors import ValidationError as SchemaError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.models import User
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.core.api import query_error, refuse, renamed_fields, responses
 from linli.core.identifiers import mask_mobile
 from linli.places.models import Place
 from linli.places.queries import access_place
@@ -49,7 +48,6 @@ from .models import (
     category_label,
 )
 from .rates import Rates, rates, rates_by_child
-from .workflow import IllegalTransition
 
 router = Router(tags=["cases"])
 
@@ -57,26 +55,11 @@ router = Router(tags=["cases"])
 # --- schemas ---------------------------------------------------------------------------------------
 
 
-class Error(Schema):
-    detail: str
-
-
-class FieldErrors(Schema):
-    """The data was refused: ``errors`` holds the messages per field (``__all__`` for the record
-    as a whole), in the user's language."""
-
-    detail: str
-    errors: dict[str, list[str]]
-
-
-class Invalid(Schema):
-    """The request does not fit the schema (pydantic's error list)."""
-
-    detail: list[dict[str, Any]]
-
-
 class Conflict(Schema):
     """The step is not possible from the case's current state; nothing was changed."""
+
+    detail: str
+    state: str
 
     detail: str
     state: str
@@ -191,7 +174,7 @@ class CaseDetailOut(CaseOut):
 
     @staticmethod
     def resolve_steps(obj: Case, context: dict[str, Any]) -> list[str]:
-        return _steps(context["request"].user, obj)
+        return workflow.steps_for(context["request"].user, obj)
 
     @staticmethod
     def resolve_events(obj: Case) -> list[CaseEvent]:
@@ -319,36 +302,6 @@ def _require_cases(request: HttpRequest) -> None:
         raise Http404
 
 
-def _field_errors(exc: ValidationError, rename: dict[str, str] | None = None) -> dict[str, Any]:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    errors = {(rename or {}).get(key, key): messages for key, messages in errors.items()}
-    return {"detail": " ".join(m for ms in errors.values() for m in ms), "errors": errors}
-
-
-def _steps(user: Any, case: Case) -> list[str]:
-    steps = [
-        action
-        for action, (sources, _target) in workflow.TRANSITIONS.items()
-        if case.state in sources and workflow.may_step(user, case, action)
-    ]
-    if case.is_open and case.escalated_at is None and workflow.may_handle(user, case):
-        steps.append("escalate")
-    if workflow.may_step(user, case, "resolve"):
-        steps.append("comment")
-    return steps
-
-
-def _may(user: Any, case: Case, action: str) -> bool:
-    if action == "escalate":
-        return workflow.may_handle(user, case)
-    # Whoever may resolve a case may comment on it (the workflow's own rule).
-    return workflow.may_step(user, case, "resolve" if action == "comment" else action)
-
-
-def _forbidden() -> HttpError:
-    return HttpError(403, _("You may see this case but not take this step."))
-
-
 def _aware(moment: datetime.datetime | None) -> datetime.datetime | None:
     if moment is None or timezone.is_aware(moment):
         return moment
@@ -368,17 +321,10 @@ def _step(
     case = queries.access_case(user, case_id)
     # Checked here as well as in the workflow so that a user who may not take the step hears so,
     # whatever else is wrong with the request.
-    if not _may(user, case, action):
-        raise _forbidden()
-    try:
+    if not workflow.may_step(user, case, action):
+        raise workflow.not_yours()
+    with renamed_fields(rename or {}):
         do(case)
-    except PermissionDenied:
-        raise _forbidden() from None
-    except IllegalTransition as exc:
-        state = Case.objects.filter(pk=case.pk).values_list("state", flat=True).first()
-        return Reply(409, {"detail": " ".join(exc.messages), "state": state or case.state})
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc, rename))
     return Reply(200, queries.access_case(user, case.pk))
 
 
@@ -404,7 +350,7 @@ def _rates_out(r: Rates) -> dict[str, Any]:
 
 @router.get(
     "/cases",
-    response={200: list[CaseOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[CaseOut]}, 404, 422),
     summary="Cases in scope (and those assigned to the user), ordered like the inbox: open ones "
     "overdue first, then urgent, then the oldest; the others newest first",
 )
@@ -416,14 +362,8 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilter]) -> object:
     if filters.category:
         found = Category.objects.filter(code=filters.category).values_list("pk", flat=True).first()
         if found is None:
-            raise SchemaError(
-                [
-                    {
-                        "type": "value_error",
-                        "loc": ["query", "category"],
-                        "msg": _("Unknown category: %(code)s") % {"code": filters.category},
-                    }
-                ]
+            raise query_error(
+                "category", _("Unknown category: %(code)s") % {"code": filters.category}
             )
         category_id = found
     qs = queries.inbox(
@@ -445,14 +385,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilter]) -> object:
 
 @router.post(
     "/cases",
-    response={
-        201: CaseDetailOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({201: CaseDetailOut}, 400, 403, 404, 422),
     summary="Take a case in for a resident (needs the right to take in cases at the place)",
 )
 def create_case(request: HttpRequest, payload: CaseIn) -> object:
@@ -462,11 +395,10 @@ def create_case(request: HttpRequest, payload: CaseIn) -> object:
         place = access_place(user, payload.place, Cap.CASES_INTAKE)
     except Http404:
         access_place(user, payload.place, Cap.CASES_VIEW)
-        raise HttpError(403, _("You may not take in cases here.")) from None
+        raise PermissionDenied(_("You may not take in cases here.")) from None
     category = Category.objects.filter(code=payload.category).first()
     if category is None:
-        message = _("Unknown category: %(code)s") % {"code": payload.category}
-        return Reply(400, {"detail": message, "errors": {"category": [message]}})
+        raise refuse(category=_("Unknown category: %(code)s") % {"code": payload.category})
     data = workflow.Intake(
         channel=payload.channel.value,
         category=category,
@@ -478,18 +410,13 @@ def create_case(request: HttpRequest, payload: CaseIn) -> object:
         reporter_phone=payload.reporter_phone,
         anonymous=payload.anonymous,
     )
-    try:
-        case = workflow.take_in(user, data)
-    except PermissionDenied:
-        raise HttpError(403, _("You may not take in cases here.")) from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+    case = workflow.take_in(user, data)
     return Reply(201, queries.access_case(user, case.pk))
 
 
 @router.get(
     "/cases/rates",
-    response={200: RatesReportOut, 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: RatesReportOut}, 404, 422),
     summary="The response, resolution and satisfaction rates of the cases received in the last "
     "days, in the user's scope or under one place of it, with a row per child place",
 )
@@ -531,7 +458,7 @@ def case_rates(request: HttpRequest, filters: Query[RatesFilter]) -> object:
 
 @router.get(
     "/case-categories",
-    response={200: list[CategoryOut], 401: Error, 404: Error},
+    response=responses({200: list[CategoryOut]}, 404),
     summary="The category tree with each category's deadlines, in the user's language",
 )
 def case_categories(request: HttpRequest) -> object:
@@ -561,7 +488,7 @@ def case_categories(request: HttpRequest) -> object:
 
 @router.get(
     "/cases/{case_id}",
-    response={200: CaseDetailOut, 401: Error, 404: Error},
+    response=responses({200: CaseDetailOut}, 404),
     summary="One case with its timeline, its photos and the steps the user may take now",
 )
 def get_case(request: HttpRequest, case_id: int) -> Case:
@@ -570,13 +497,13 @@ def get_case(request: HttpRequest, case_id: int) -> Case:
 
 @router.get(
     "/cases/{case_id}/assignable",
-    response={200: list[AssigneeOut], 401: Error, 403: Error, 404: Error},
+    response=responses({200: list[AssigneeOut]}, 403, 404),
     summary="The people the case may be assigned to: anyone holding a role where it is",
 )
 def assignable(request: HttpRequest, case_id: int) -> object:
     case = queries.access_case(request.user, case_id)
     if not workflow.may_step(request.user, case, "assign"):
-        raise HttpError(403, _("You may see this case but not assign it."))
+        raise PermissionDenied(_("You may see this case but not assign it."))
     people = workflow.assignable(case)
     kinds = workflow.assignee_kinds(case, [u.pk for u in people])
     return [
@@ -590,14 +517,8 @@ def assignable(request: HttpRequest, case_id: int) -> object:
     ]
 
 
-_STEP: dict[int, Any] = {
-    200: CaseDetailOut,
-    401: Error,
-    403: Error,
-    404: Error,
-    409: Conflict,
-}
-_STEP_WITH_DATA: dict[int, Any] = {**_STEP, 400: FieldErrors, 422: Invalid}
+_STEP = responses({200: CaseDetailOut}, 403, 404, conflict=Conflict)
+_STEP_WITH_DATA = responses({200: CaseDetailOut}, 400, 403, 404, 422, conflict=Conflict)
 
 
 @router.post(
@@ -728,18 +649,13 @@ def escalate(request: HttpRequest, case_id: int, payload: ReasonIn) -> object:
 
 @router.post(
     "/cases/{case_id}/comment",
-    response={201: EventOut, 400: FieldErrors, 401: Error, 403: Error, 404: Error, 422: Invalid},
+    response=responses({201: EventOut}, 400, 403, 404, 422),
     summary="Add a comment to the timeline (internal unless public)",
 )
 def comment(request: HttpRequest, case_id: int, payload: CommentIn) -> object:
     user = request.user
     case = queries.access_case(user, case_id)
-    if not _may(user, case, "comment"):
-        raise _forbidden()
-    try:
-        event = workflow.comment(user, case.pk, payload.text, public=payload.public)
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+    if not workflow.may_step(user, case, "comment"):
+        raise workflow.not_yours()
+    event = workflow.comment(user, case.pk, payload.text, public=payload.public)
     return Reply(201, CaseEvent.objects.select_related("actor").get(pk=event.pk))

@@ -161,14 +161,6 @@ def take_in_with_photo(actor: Any, data: workflow.Intake, photo: Any) -> Case:
     return case
 
 
-def _steps(user: Any, case: Case) -> list[str]:
-    return [
-        action
-        for action, (sources, _target) in workflow.TRANSITIONS.items()
-        if case.state in sources and action != "rate" and workflow.may_step(user, case, action)
-    ]
-
-
 @login_required
 @require_GET
 def detail(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -178,7 +170,9 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
     user = request.user
-    steps = _steps(user, case)
+    allowed = workflow.steps_for(user, case)
+    # The rating has its own form; escalating and commenting are offered apart from the steps.
+    steps = [s for s in allowed if s in workflow.TRANSITIONS and s != "rate"]
     handles = workflow.may_handle(user, case)
     context = {
         "case": case,
@@ -188,8 +182,8 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
         "photos": list(case.photos.all()),
         "phone_masked": mask_mobile(case.reporter_phone),
         "assignable": workflow.assignable(case) if "assign" in steps else [],
-        "may_escalate": handles and case.is_open and case.escalated_at is None,
-        "may_comment": workflow.may_step(user, case, "resolve"),
+        "may_escalate": "escalate" in allowed,
+        "may_comment": "comment" in allowed,
         "reason_form": ReasonForm(),
         "resolve_form": ResolveForm(),
         "merge_form": MergeForm(),

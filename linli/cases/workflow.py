@@ -32,6 +32,7 @@ from linli.accounts.roles import Cap, Role
 from linli.accounts.scope import scope_for
 from linli.core import audit, outbox
 from linli.core.crypto import blind
+from linli.core.errors import Conflict
 from linli.core.identifiers import parse_mobile
 from linli.places.models import Place, PlaceKind
 
@@ -87,8 +88,13 @@ ASSIGNEE_KIND_OF_ROLE = {
 }
 
 
-class IllegalTransition(ValidationError):
-    """The step is not possible from the case's current state."""
+class IllegalTransition(Conflict):
+    """The step is not possible from the case's current state (carried as ``state``)."""
+
+
+def not_yours() -> PermissionDenied:
+    """The user sees the case but may not take this step on it."""
+    return PermissionDenied(_("You may see this case but not take this step."))
 
 
 def new_code() -> str:
@@ -192,7 +198,7 @@ def take_in(actor: Any, data: Intake, *, now: datetime.datetime | None = None) -
     """A new case. ``actor`` is the staff member or chief taking it in, or None when a resident
     files it themselves (QR form, Open311): the caller has then checked how they reached it."""
     if actor is not None and not scope_for(actor, Cap.CASES_INTAKE).contains(data.place):
-        raise PermissionDenied
+        raise PermissionDenied(_("You may not take in cases here."))
     clean = clean_intake(data)
     now = now or timezone.now()
     place = clean.place
@@ -251,6 +257,7 @@ def _check(case: Case, action: str) -> str:
             _("A case that is “%(state)s” cannot be %(action)s.")
             % {"state": State(case.state).label, "action": ACTION_WORDS[action]},
             code="state",
+            state=case.state,
         )
     return target
 
@@ -260,10 +267,30 @@ def may_handle(user: Any, case: Case) -> bool:
 
 
 def may_step(user: Any, case: Case, action: str) -> bool:
-    """Whether ``user`` may take this step on the case, whatever its state."""
+    """Whether ``user`` may take this step on the case, whatever its state: a transition, or
+    ``escalate`` (a handler) or ``comment`` (whoever may resolve it)."""
+    if action == "escalate":
+        return may_handle(user, case)
+    if action == "comment":
+        action = "resolve"
     if action in ASSIGNEE_STEPS and case.assignee_id is not None and case.assignee_id == user.pk:
         return True
     return may_handle(user, case)
+
+
+def steps_for(user: Any, case: Case) -> list[str]:
+    """The steps ``user`` may take on the case now, in the workflow's order, then ``escalate``
+    and ``comment``: what the case page offers and what the API lists as ``steps``."""
+    steps = [
+        action
+        for action, (sources, _target) in TRANSITIONS.items()
+        if case.state in sources and may_step(user, case, action)
+    ]
+    if case.is_open and case.escalated_at is None and may_step(user, case, "escalate"):
+        steps.append("escalate")
+    if may_step(user, case, "comment"):
+        steps.append("comment")
+    return steps
 
 
 def _transition(
@@ -280,7 +307,7 @@ def _transition(
     with transaction.atomic():
         case = _locked(case_id)
         if actor is not None and not may_step(actor, case, action):
-            raise PermissionDenied
+            raise not_yours()
         target = _check(case, action)
         before = case.state
         case.state = target
@@ -510,12 +537,16 @@ def escalate(
     now = now or timezone.now()
     with transaction.atomic():
         case = _locked(case_id)
-        if not may_handle(actor, case):
-            raise PermissionDenied
+        if not may_step(actor, case, "escalate"):
+            raise not_yours()
         if case.state not in OPEN_STATES:
-            raise IllegalTransition(_("Only an open case can be escalated."), code="state")
+            raise IllegalTransition(
+                _("Only an open case can be escalated."), code="state", state=case.state
+            )
         if case.escalated_at is not None:
-            raise IllegalTransition(_("This case is already escalated."), code="state")
+            raise IllegalTransition(
+                _("This case is already escalated."), code="state", state=case.state
+            )
         case.escalated_at = now
         case.save(update_fields=["escalated_at", "updated_at"])
         _event(case, actor, EventKind.ESCALATE, note=reason[:500], at=now)
@@ -529,8 +560,8 @@ def comment(actor: Any, case_id: int, text: str, *, public: bool = False) -> Cas
         raise ValidationError({"text": _("Write something.")})
     with transaction.atomic():
         case = _locked(case_id)
-        if not may_step(actor, case, "resolve"):
-            raise PermissionDenied
+        if not may_step(actor, case, "comment"):
+            raise not_yours()
         return _event(case, actor, EventKind.COMMENT, note=text[:4000], public=public)
 
 

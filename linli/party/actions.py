@@ -27,6 +27,7 @@ from linli.accounts.roles import Cap, Role
 from linli.accounts.scope import scope_for
 from linli.core import audit
 from linli.core.crypto import blind
+from linli.core.errors import Conflict
 from linli.core.identifiers import parse_mobile
 from linli.people.models import Resident
 from linli.places.models import Place, PlaceKind
@@ -52,13 +53,18 @@ from .models import (
 from .periods import Period
 
 
-class AlreadyDecided(ValidationError):
+def not_allowed() -> PermissionDenied:
+    """The user sees it but may not take this step."""
+    return PermissionDenied(_("You may see this but not take this step."))
+
+
+class AlreadyDecided(Conflict):
     """The registration or the hours were decided the other way already."""
 
 
 def _require(actor: Any, capability: str, place: Place) -> None:
     if not scope_for(actor, capability).covers_path(place.path):
-        raise PermissionDenied
+        raise not_allowed()
 
 
 def _words(value: str, limit: int) -> str:
@@ -463,11 +469,11 @@ def member_of(user: Any, community_id: int) -> PartyMember | None:
     return member
 
 
-class Full(ValidationError):
+class Full(Conflict):
     """No place left, or the post is closed."""
 
 
-class AlreadyClaimed(ValidationError):
+class AlreadyClaimed(Conflict):
     pass
 
 
@@ -480,10 +486,10 @@ def claim(actor: Any, post_id: int) -> Claim:
     with the rest of the transaction."""
     post = Post.objects.filter(pk=post_id).first()
     if post is None:
-        raise PermissionDenied
+        raise not_allowed()
     member = member_of(actor, post.community_id)
     if member is None:
-        raise PermissionDenied
+        raise not_allowed()
     if Claim.objects.filter(post=post, member=member, withdrawn_at__isnull=True).exists():
         raise AlreadyClaimed(_("You have claimed this already."))
     try:
@@ -510,7 +516,7 @@ def withdraw(actor: Any, claim_id: int) -> Claim:
             actor, "pk", None
         )
         if not own and not scope_for(actor, Cap.PARTY_MANAGE).covers_path(found.path):
-            raise PermissionDenied
+            raise not_allowed()
         if found.withdrawn_at is not None:
             return found
         found.withdrawn_at = timezone.now()
@@ -539,9 +545,9 @@ def log_hours(
     """The member's own hours against one of their claims: waiting until a worker confirms."""
     found = Claim.objects.select_related("member", "post").filter(pk=claim_id).first()
     if found is None or found.member.user_id is None or found.member.user_id != actor.pk:
-        raise PermissionDenied
+        raise not_allowed()
     if member_of(actor, found.post.community_id) is None:
-        raise PermissionDenied
+        raise not_allowed()
     if found.withdrawn_at is not None:
         raise ValidationError(_("This claim was withdrawn: claim the post again first."))
     amount = _hours(hours)
@@ -569,7 +575,7 @@ def _decide_hours(actor: Any, hours_id: int, status: str, reason: str = "") -> S
     with transaction.atomic():
         row = ServiceHours.objects.select_for_update().get(pk=hours_id)
         if not scope_for(actor, Cap.PARTY_MANAGE).covers_path(row.path):
-            raise PermissionDenied
+            raise not_allowed()
         if row.status == status:
             return row
         if row.status != HoursStatus.PENDING:
@@ -604,7 +610,7 @@ def evaluate(
 ) -> Evaluation:
     member = PartyMember.objects.get(pk=member_id)
     if not scope_for(actor, Cap.PARTY_MANAGE).covers_path(member.path):
-        raise PermissionDenied
+        raise not_allowed()
     try:
         key = Period.parse(period).key
     except ValueError as exc:

@@ -17,17 +17,16 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
-from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.core.api import Error, refuse, responses
 from linli.core.identifiers import mask_mobile
 from linli.places.queries import communities_for
 
@@ -53,24 +52,6 @@ router = Router(tags=["party"])
 
 
 # --- schemas ---------------------------------------------------------------------------------------
-
-
-class Error(Schema):
-    detail: str
-
-
-class FieldErrors(Schema):
-    """The data was refused: ``errors`` holds the messages per field (``__all__`` for the record
-    as a whole), in the user's language."""
-
-    detail: str
-    errors: dict[str, list[str]]
-
-
-class Invalid(Schema):
-    """The request does not fit the schema (pydantic's error list)."""
-
-    detail: list[dict[str, Any]]
 
 
 class OrgOut(Schema):
@@ -337,28 +318,10 @@ def _require_view(request: HttpRequest) -> None:
         raise Http404
 
 
-def _field_errors(exc: ValidationError) -> dict[str, Any]:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return {"detail": " ".join(m for ms in errors.values() for m in ms), "errors": errors}
-
-
-CONFLICTS = (actions.AlreadyDecided, actions.Full, actions.AlreadyClaimed)
-
-
 def _act(do: Callable[[], Any], status: int = 200) -> Any:
-    """Run an action: 403 when refused, 409 when not possible now, 400 for refused data."""
-    try:
-        result = do()
-    except PermissionDenied:
-        raise HttpError(403, _("You may see this but not take this step.")) from None
-    except CONFLICTS as exc:
-        return Reply(409, {"detail": " ".join(exc.messages)})
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
-    return Reply(status, result)
-
-
-_STEP: dict[int, Any] = {401: Error, 403: Error, 404: Error, 409: Error}
+    """Run an action and answer with what it returns; its refusals (403, 409, 400) are the error
+    layer's (``linli.core.api``)."""
+    return Reply(status, do())
 
 
 # --- organisations and members ---------------------------------------------------------------------
@@ -366,7 +329,7 @@ _STEP: dict[int, Any] = {401: Error, 403: Error, 404: Error, 409: Error}
 
 @router.get(
     "/party/orgs",
-    response={200: list[OrgOut], 401: Error, 404: Error},
+    response=responses({200: list[OrgOut]}, 404),
     summary="Party organisations in scope (committees, general branches, branches) with secretaries",
 )
 def list_orgs(request: HttpRequest) -> object:
@@ -384,12 +347,12 @@ def _managed_community(request: HttpRequest, community_id: int) -> Any:
         return queries.access_community(request.user, community_id, Cap.PARTY_MANAGE)
     except Http404:
         queries.access_community(request.user, community_id, Cap.PARTY_VIEW)
-        raise HttpError(403, _("You may see this but not take this step.")) from None
+        raise actions.not_allowed() from None
 
 
 @router.post(
     "/party/orgs",
-    response={201: OrgOut, 400: FieldErrors, 422: Invalid, **_STEP},
+    response=responses({201: OrgOut}, 400, 403, 404, 422, conflict=Error),
     summary="Add a party organisation (a branch may be built in one of the community's compounds)",
 )
 def create_org(request: HttpRequest, payload: OrgIn) -> object:
@@ -400,8 +363,7 @@ def create_org(request: HttpRequest, payload: OrgIn) -> object:
     if payload.place is not None:
         place = Place.objects.filter(pk=payload.place).first()
         if place is None or not place.path.startswith(community.path):
-            message = _("A branch is built in the community or one of its compounds.")
-            return Reply(400, {"detail": message, "errors": {"place": [message]}})
+            raise refuse(place=_("A branch is built in the community or one of its compounds."))
     parent = None
     if payload.parent is not None:
         parent = queries.orgs_for(request.user).filter(pk=payload.parent).first()
@@ -423,7 +385,7 @@ def create_org(request: HttpRequest, payload: OrgIn) -> object:
 
 @router.post(
     "/party/orgs/{org_id}/secretary",
-    response={200: OrgOut, 400: FieldErrors, 422: Invalid, **_STEP},
+    response=responses({200: OrgOut}, 400, 403, 404, 422, conflict=Error),
     summary="Name the organisation's secretary (a member of its community), or leave it vacant",
 )
 def set_secretary(request: HttpRequest, org_id: int, payload: SecretaryIn) -> object:
@@ -445,7 +407,7 @@ def set_secretary(request: HttpRequest, org_id: int, payload: SecretaryIn) -> ob
 
 @router.post(
     "/party/members",
-    response={201: MemberOut, 400: FieldErrors, 422: Invalid, **_STEP},
+    response=responses({201: MemberOut}, 400, 403, 404, 422, conflict=Error),
     summary="Add a registered or floating member (with the date a membership was transferred in)",
 )
 def create_member(request: HttpRequest, payload: MemberIn) -> object:
@@ -475,7 +437,7 @@ def create_member(request: HttpRequest, payload: MemberIn) -> object:
 
 @router.get(
     "/party/members",
-    response={200: list[MemberOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[MemberOut]}, 404, 422),
     summary="Party members in scope, by name; phone numbers masked",
 )
 @paginate(LimitOffsetPagination)
@@ -491,7 +453,7 @@ def list_members(request: HttpRequest, filters: Query[MemberFilter]) -> QuerySet
 
 @router.get(
     "/party/members/{member_id}",
-    response={200: MemberOut, 401: Error, 404: Error},
+    response=responses({200: MemberOut}, 404),
     summary="One party member",
 )
 def get_member(request: HttpRequest, member_id: int) -> PartyMember:
@@ -500,7 +462,7 @@ def get_member(request: HttpRequest, member_id: int) -> PartyMember:
 
 @router.post(
     "/party/members/{member_id}/evaluations",
-    response={200: EvaluationOut, 400: FieldErrors, 422: Invalid, **_STEP},
+    response=responses({200: EvaluationOut}, 400, 403, 404, 422, conflict=Error),
     summary="Grade a member for a period (again: replaces the grade)",
 )
 def evaluate(request: HttpRequest, member_id: int, payload: EvaluationIn) -> object:
@@ -521,7 +483,7 @@ def evaluate(request: HttpRequest, member_id: int, payload: EvaluationIn) -> obj
 
 @router.get(
     "/party/registrations",
-    response={200: list[RegistrationOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[RegistrationOut]}, 404, 422),
     summary="Dual-report registrations in scope, by status (waiting ones oldest first)",
 )
 @paginate(LimitOffsetPagination)
@@ -537,7 +499,7 @@ def list_registrations(
 
 @router.post(
     "/party/registrations/{registration_id}/approve",
-    response={200: RegistrationOut, **_STEP},
+    response=responses({200: RegistrationOut}, 403, 404, conflict=Error),
     summary="Approve: the member record and a login are made, with the party member role on "
     "the community (a second approval changes nothing)",
 )
@@ -548,7 +510,7 @@ def approve(request: HttpRequest, registration_id: int) -> object:
 
 @router.post(
     "/party/registrations/{registration_id}/reject",
-    response={200: RegistrationOut, 400: FieldErrors, 422: Invalid, **_STEP},
+    response=responses({200: RegistrationOut}, 400, 403, 404, 422, conflict=Error),
     summary="Reject with a reason; the record is kept",
 )
 def reject(request: HttpRequest, registration_id: int, payload: ReasonIn) -> object:
@@ -561,7 +523,7 @@ def reject(request: HttpRequest, registration_id: int, payload: ReasonIn) -> obj
 
 @router.get(
     "/party/posts",
-    response={200: list[PostOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[PostOut]}, 404, 422),
     summary="Posts and tasks: all in view scope; a party member sees their community's open ones",
 )
 @paginate(LimitOffsetPagination)
@@ -576,7 +538,7 @@ def list_posts(request: HttpRequest, filters: Query[PostFilter]) -> QuerySet[Pos
 
 @router.post(
     "/party/posts",
-    response={201: PostOut, 400: FieldErrors, 422: Invalid, **_STEP},
+    response=responses({201: PostOut}, 400, 403, 404, 422, conflict=Error),
     summary="Publish a post or a task with its number of places",
 )
 def publish(request: HttpRequest, payload: PostIn) -> object:
@@ -598,7 +560,7 @@ def publish(request: HttpRequest, payload: PostIn) -> object:
 
 @router.get(
     "/party/posts/{post_id}",
-    response={200: PostOut, 401: Error, 404: Error},
+    response=responses({200: PostOut}, 404),
     summary="One post or task",
 )
 def get_post(request: HttpRequest, post_id: int) -> Post:
@@ -607,7 +569,7 @@ def get_post(request: HttpRequest, post_id: int) -> Post:
 
 @router.post(
     "/party/posts/{post_id}/close",
-    response={200: PostOut, **_STEP},
+    response=responses({200: PostOut}, 403, 404, conflict=Error),
     summary="Close a post or task: no more claims",
 )
 def close_post(request: HttpRequest, post_id: int) -> object:
@@ -617,7 +579,7 @@ def close_post(request: HttpRequest, post_id: int) -> object:
 
 @router.post(
     "/party/posts/{post_id}/claim",
-    response={201: ClaimOut, **_STEP},
+    response=responses({201: ClaimOut}, 403, 404, conflict=Error),
     summary="Claim a place (a party member of the community); 409 when none is left or the "
     "member has claimed it already",
 )
@@ -633,7 +595,7 @@ def claim(request: HttpRequest, post_id: int) -> object:
 
 @router.get(
     "/party/claims",
-    response={200: list[ClaimOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[ClaimOut]}, 404, 422),
     summary="Claims in view scope and the user's own (``mine`` for only those), live ones",
 )
 @paginate(LimitOffsetPagination)
@@ -648,7 +610,7 @@ def list_claims(request: HttpRequest, filters: Query[MineFilter]) -> QuerySet[Cl
 
 @router.post(
     "/party/claims/{claim_id}/withdraw",
-    response={200: ClaimOut, **_STEP},
+    response=responses({200: ClaimOut}, 403, 404, conflict=Error),
     summary="Give the place back (the member, or a worker of the community)",
 )
 def withdraw(request: HttpRequest, claim_id: int) -> object:
@@ -663,7 +625,7 @@ def withdraw(request: HttpRequest, claim_id: int) -> object:
 
 @router.post(
     "/party/claims/{claim_id}/hours",
-    response={201: HoursOut, 400: FieldErrors, 422: Invalid, **_STEP},
+    response=responses({201: HoursOut}, 400, 403, 404, 422, conflict=Error),
     summary="Log the member's own service hours against their claim; they wait for a worker",
 )
 def log_hours(request: HttpRequest, claim_id: int, payload: HoursIn) -> object:
@@ -687,7 +649,7 @@ def log_hours(request: HttpRequest, claim_id: int, payload: HoursIn) -> object:
 
 @router.get(
     "/party/hours",
-    response={200: list[HoursOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[HoursOut]}, 404, 422),
     summary="Service hours in view scope and the user's own, the oldest first",
 )
 @paginate(LimitOffsetPagination)
@@ -714,7 +676,7 @@ def _decide(request: HttpRequest, hours_id: int, do: Callable[[int], Any]) -> ob
 
 @router.post(
     "/party/hours/{hours_id}/confirm",
-    response={200: HoursOut, **_STEP},
+    response=responses({200: HoursOut}, 403, 404, conflict=Error),
     summary="Confirm logged hours: they count in the service record",
 )
 def confirm_hours(request: HttpRequest, hours_id: int) -> object:
@@ -723,7 +685,7 @@ def confirm_hours(request: HttpRequest, hours_id: int) -> object:
 
 @router.post(
     "/party/hours/{hours_id}/reject",
-    response={200: HoursOut, 400: FieldErrors, 422: Invalid, **_STEP},
+    response=responses({200: HoursOut}, 400, 403, 404, 422, conflict=Error),
     summary="Reject logged hours with a reason",
 )
 def reject_hours(request: HttpRequest, hours_id: int, payload: ReasonIn) -> object:
@@ -737,7 +699,7 @@ def reject_hours(request: HttpRequest, hours_id: int, payload: ReasonIn) -> obje
 
 @router.get(
     "/party/units",
-    response={200: list[UnitOut], 401: Error, 404: Error},
+    response=responses({200: list[UnitOut]}, 404),
     summary="Employer units with members in view scope, and those the user is a contact of",
 )
 def list_units(request: HttpRequest) -> object:
@@ -748,7 +710,7 @@ def list_units(request: HttpRequest) -> object:
 
 @router.post(
     "/party/units/{unit_id}/contacts",
-    response={201: ContactOut, 422: Invalid, **_STEP},
+    response=responses({201: ContactOut}, 403, 404, 422, conflict=Error),
     summary="Make a login the unit's partner contact in the user's community: they may then read "
     "the unit's service record there",
 )
@@ -758,7 +720,7 @@ def add_contact(request: HttpRequest, unit_id: int, payload: ContactIn) -> objec
     unit, _rows = queries.access_unit(request.user, unit_id)
     communities = communities_for(request.user, Cap.PARTY_MANAGE)
     if not communities:
-        raise HttpError(403, _("You may see this but not take this step."))
+        raise actions.not_allowed()
     user = User.objects.filter(pk=payload.user_id, is_active=True).first()
     if user is None:
         raise Http404
@@ -767,7 +729,7 @@ def add_contact(request: HttpRequest, unit_id: int, payload: ContactIn) -> objec
 
 @router.get(
     "/party/units/{unit_id}/record",
-    response={200: RecordOut, 400: FieldErrors, 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: RecordOut}, 400, 404, 422),
     summary="A unit's service record for a month, a quarter or a year: its members' confirmed "
     "hours, posts and tasks, and grades",
 )
@@ -776,8 +738,7 @@ def unit_record(request: HttpRequest, unit_id: int, query: Query[PeriodQuery]) -
     try:
         period = Period.parse(query.period) if query.period else Period.current("quarter")
     except ValueError:
-        message = _("A period is 2026, 2026-Q1 or 2026-03.")
-        return Reply(400, {"detail": message, "errors": {"period": [message]}})
+        raise refuse(period=_("A period is 2026, 2026-Q1 or 2026-03.")) from None
     record = service_record(unit, period, rows_q)
     return {
         "unit": unit,

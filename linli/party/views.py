@@ -462,11 +462,7 @@ def post_close(request: HttpRequest, post_id: int) -> HttpResponse:
 def claims(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require_view(user)
-    qs = (
-        Claim.objects.filter(scope_for(user, Cap.PARTY_VIEW).path_q("path"))
-        .select_related("post", "member")
-        .order_by("-claimed_at", "-id")
-    )
+    qs = queries.claims_for(user).select_related("post", "member").order_by("-claimed_at", "-id")
     if request.GET.get("live") != "0":
         qs = qs.filter(withdrawn_at__isnull=True)
     page = _page(request, qs)
@@ -582,7 +578,8 @@ def hours(request: HttpRequest) -> HttpResponse:
     if status not in HoursStatus.values:
         status = HoursStatus.PENDING
     qs = (
-        ServiceHours.objects.filter(scope_for(user, Cap.PARTY_VIEW).path_q("path"), status=status)
+        queries.hours_for(user)
+        .filter(status=status)
         .select_related("member", "post")
         .order_by("served_on", "id")
     )
