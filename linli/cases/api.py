@@ -61,9 +61,6 @@ class Conflict(Schema):
     detail: str
     state: str
 
-    detail: str
-    state: str
-
 
 class CaseOut(Schema):
     id: int
