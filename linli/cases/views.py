@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -23,6 +22,7 @@ from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core import audit
 from linli.core.identifiers import mask_mobile
+from linli.core.paging import page_of
 from linli.places.models import Place
 from linli.places.queries import access_place
 
@@ -72,22 +72,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     qs = queries.inbox(
         user, mine=mine, state=state, category_id=category, overdue_only=overdue
     ).select_related("category", "place", "assignee")
-    # No count over the whole scope (a street has hundreds of thousands of cases): one row more
-    # than a page tells whether there is a next one.
-    page_param = request.GET.get("page", "1")
-    page_no = min(int(page_param), 1000) if page_param.isdigit() and int(page_param) > 0 else 1
-    size = 50
-    rows = list(qs[(page_no - 1) * size : page_no * size + 1])
-    query = request.GET.copy()
-    query.pop("page", None)
+    # No count over the whole scope (a street has hundreds of thousands of cases).
+    page = page_of(request, qs)
     return render(
         request,
         "cases/inbox.html",
         {
-            "cases": rows[:size],
-            "has_next": len(rows) > size,
-            "page_no": page_no,
-            "query": query.urlencode(),
+            "cases": page.rows,
+            "page": page,
             "mine": mine,
             "has_scope": has_scope,
             "state": state,
@@ -440,9 +432,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         mine.filter(read_at__isnull=True).update(read_at=timezone.now())
         return redirect("cases:notifications")
-    page = Paginator(
-        mine.select_related("event__case").order_by("-created_at", "-id"), 50
-    ).get_page(request.GET.get("page"))
+    page = page_of(request, mine.select_related("event__case").order_by("-created_at", "-id"))
     # Only cases the user may still open are links: a notice outlives a revoked grant.
     visible = set(
         queries.cases_for(request.user)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_GET
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core.models import AuditEntry
+from linli.core.paging import page_of
 from linli.places.queries import grids_for, lanes_for, top_places
 
 
@@ -46,7 +46,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "").strip()
     if action:
         entries = entries.filter(action=action)
-    page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
+    page = page_of(request, entries.order_by("-at", "-id"))
     return render(request, "core/audit.html", {"page": page, "action": action})
 
 

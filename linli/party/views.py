@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from linli.accounts.models import User, normalize_phone
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_mobile
+from linli.core.paging import page_of
 from linli.places.models import Place, PlaceKind
 from linli.places.queries import communities_for
 
@@ -69,16 +69,6 @@ def _int(value: Any) -> int:
 
 def _manages(user: Any, path: str) -> bool:
     return scope_for(user, Cap.PARTY_MANAGE).covers_path(path)
-
-
-def _page(request: HttpRequest, qs: Any, size: int = 50) -> Any:
-    return Paginator(qs, size).get_page(request.GET.get("page"))
-
-
-def _query(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 # --- the landing page -------------------------------------------------------------------------
@@ -220,7 +210,7 @@ def members(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(kind=kind)
     elif kind == "transferred":
         qs = qs.filter(transferred_in_on__isnull=False)
-    page = _page(request, qs.order_by("community__path", "name", "id"))
+    page = page_of(request, qs.order_by("community__path", "name", "id"), counted=True)
     rows = [(m, mask_mobile(m.phone)) for m in page]
     return render(
         request,
@@ -230,7 +220,6 @@ def members(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "kind": kind,
             "kinds": MemberKind.choices,
-            "query": _query(request),
             "may_add": not scope_for(user, Cap.PARTY_MANAGE).is_empty,
         },
     )
@@ -335,7 +324,9 @@ def registrations(request: HttpRequest) -> HttpResponse:
     if status not in RegistrationStatus.values:
         status = RegistrationStatus.PENDING
     qs = queries.registrations_for(user).filter(status=status).select_related("community")
-    page = _page(request, qs.order_by("created_at", "id") if status == "pending" else qs)
+    page = page_of(
+        request, qs.order_by("created_at", "id") if status == "pending" else qs, counted=True
+    )
     rows = [(r, mask_mobile(r.phone), _manages(user, r.path)) for r in page]
     return render(
         request,
@@ -345,7 +336,6 @@ def registrations(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "status": status,
             "statuses": RegistrationStatus.choices,
-            "query": _query(request),
             "reason_form": ReasonForm(),
         },
     )
@@ -404,7 +394,7 @@ def posts(request: HttpRequest) -> HttpResponse:
     qs = queries.posts_for(user).select_related("community")
     if state in PostState.values:
         qs = qs.filter(state=state)
-    page = _page(request, qs)
+    page = page_of(request, qs, counted=True)
     return render(
         request,
         "party/posts.html",
@@ -413,7 +403,6 @@ def posts(request: HttpRequest) -> HttpResponse:
             "state": state,
             "form": form,
             "communities": communities,
-            "query": _query(request),
         },
     )
 
@@ -465,8 +454,8 @@ def claims(request: HttpRequest) -> HttpResponse:
     qs = queries.claims_for(user).select_related("post", "member").order_by("-claimed_at", "-id")
     if request.GET.get("live") != "0":
         qs = qs.filter(withdrawn_at__isnull=True)
-    page = _page(request, qs)
-    return render(request, "party/claims.html", {"page": page, "query": _query(request)})
+    page = page_of(request, qs, counted=True)
+    return render(request, "party/claims.html", {"page": page})
 
 
 @login_required
@@ -583,7 +572,7 @@ def hours(request: HttpRequest) -> HttpResponse:
         .select_related("member", "post")
         .order_by("served_on", "id")
     )
-    page = _page(request, qs)
+    page = page_of(request, qs, counted=True)
     rows = [(h, _manages(user, h.path)) for h in page]
     return render(
         request,
@@ -593,7 +582,6 @@ def hours(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "status": status,
             "statuses": HoursStatus.choices,
-            "query": _query(request),
         },
     )
 
@@ -636,7 +624,7 @@ def evaluations(request: HttpRequest) -> HttpResponse:
         .filter(status="active", kind=MemberKind.DUAL_REPORT)
         .select_related("unit")
     )
-    page = _page(request, qs.order_by("name", "id"))
+    page = page_of(request, qs.order_by("name", "id"), counted=True)
     grades = {
         e.member_id: e
         for e in Evaluation.objects.filter(member_id__in=[m.pk for m in page], period=period.key)
@@ -651,7 +639,6 @@ def evaluations(request: HttpRequest) -> HttpResponse:
             "period": period,
             "periods": recent_periods(),
             "grades": Grade.choices,
-            "query": _query(request),
         },
     )
 
