@@ -92,10 +92,13 @@ def inbox(
     place the caller has already checked is in the user's scope."""
     # "All in my area" is the scope alone: a case assigned to the user outside it shows under
     # "mine", and a filter without an OR lets the database walk the open-cases index in order.
+    # Whoever has no area (a party member, a volunteer) has only their own cases.
+    scope = scope_for(user, Cap.CASES_VIEW)
+    mine = mine or scope.is_empty
     qs = (
         Case.objects.filter(assignee_id=user.pk)
         if mine
-        else Case.objects.filter(_area_filter(scope_for(user, Cap.CASES_VIEW), state, place))
+        else Case.objects.filter(_area_filter(scope, state, place))
     )
     if state == "open":
         # Written out, not bound: SQLite uses a partial index (case_open_inbox) only when the
