@@ -69,8 +69,6 @@ from linli.people.importer.writer import Writer
 from linli.people.models import BUILTIN_TAGS, DERIVED_TAGS, CareTag
 from linli.places.models import Place, PlaceKind
 
-# --- the import -----------------------------------------------------------------------------------
-
 
 def tag_words() -> dict[str, int | None]:
     """Every way a care tag may be written: its stored name, its code, its label in each language.

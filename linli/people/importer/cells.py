@@ -1,4 +1,5 @@
-"""One cell's value as the rest of the import wants it: text, a number's digits, a date, a mobile number."""
+"""One cell's value as the rest of the import wants it: text, a number's digits, a date, a mobile
+number; and whether a row is blank."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})
 
 
 def cell_text(value: Any) -> str:
+    """A cell's value as stripped text, NFKC-normalised unless plain ASCII."""
     if type(value) is str:
         # Most cells are plain ASCII or already half-width: skip NFKC for those.
         return value.strip() if value.isascii() else unicodedata.normalize("NFKC", value).strip()
@@ -61,6 +63,7 @@ def number_text(value: Any) -> tuple[str, bool]:
 
 
 def sci_lost(value: Any) -> bool:
+    """Whether a cell is text in 1.23E+10 form that stands for more digits than it shows."""
     if not isinstance(value, str) or not ("E" in value or "e" in value or "Ｅ" in value):
         return False
     text = normalize_text(value)
@@ -132,6 +135,7 @@ def mobile(raw: str) -> str:
 
 
 def blank(cells: list[Any]) -> bool:
+    """Whether a row's cells are all empty or whitespace."""
     try:
         return not "".join(cells).strip()  # a CSV row: all text
     except TypeError:  # an Excel row: numbers, dates, empty cells

@@ -11,11 +11,7 @@ from django.utils.translation import gettext as _
 
 from linli.people.importer.cells import blank, cell_text
 from linli.people.importer.results import ImportFailed, ImportResult
-from linli.people.models import (
-    IdType,
-    Relation,
-    ResidenceType,
-)
+from linli.people.models import IdType, Relation, ResidenceType
 
 # --- the file format ----------------------------------------------------------------------------
 #

@@ -15,6 +15,7 @@ TF = {True: "t", False: "f"}
 
 
 def copy_field(value: Any) -> str:
+    """One value as a field of COPY text."""
     if value is None:
         return NULL
     if type(value) is str:
@@ -41,6 +42,7 @@ def resident_line(pk: int, v: tuple[Any, ...], home: int) -> str:
 
 
 def copy_text(rows: list[str]) -> bytes:
+    """Lines of COPY text as the bytes COPY reads; empty when there are none."""
     return ("\n".join(rows) + "\n").encode() if rows else b""
 
 

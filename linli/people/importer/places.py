@@ -1,4 +1,5 @@
-"""The community's places: a snapshot the workers find homes in, and the places the writer creates."""
+"""The community's places: a snapshot the workers find homes in, and the places the writer
+creates."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class PlaceRef:
+    """A place as the writer and the workers need it: its id, path, grid and lane."""
+
     id: int
     path: str
     grid_id: int | None
@@ -29,6 +32,8 @@ class PlaceRef:
 
 
 class NewPlace(NamedTuple):
+    """A place the writer is about to create, before it has an id."""
+
     kind: str
     code: str
     name: str
@@ -186,6 +191,7 @@ class PlaceMaker(Tables):
         return parent.path + segment(n)
 
     def new_place(self, parent: PlaceRef, kind: str, text: str) -> NewPlace:
+        """A new place of ``kind`` under ``parent``, as ``text`` names it (not yet written)."""
         code = _bare(kind, text)
         inherit = kind in (PlaceKind.UNIT, PlaceKind.DWELLING)  # they carry the building's grid
         return NewPlace(
@@ -202,11 +208,14 @@ class PlaceMaker(Tables):
         )
 
     def place_row(self, place_id: int, n: NewPlace) -> tuple[Any, ...]:
+        """A new place as a row of ``PLACE_COLUMNS``, with its id."""
         return (place_id, *n[:5], n.floor, "", self.now_db, self.now_db, n.grid_id, n.lane_id)
 
     def level(
         self, parent: PlaceRef, kind: str, text: str, row: int, column: str
     ) -> PlaceRef | None:
+        """The place of ``kind`` under ``parent`` that ``text`` names, created when allowed;
+        None (and an error for ``row``'s ``column``) when it cannot be found or made."""
         found = self._find(parent, kind, text)
         if found is not None:
             return found

@@ -126,6 +126,8 @@ def _line_blocks(raw: Any, first_row: int) -> Iterator[tuple[int, bytes, int]]:
 
 @dataclass
 class Source:
+    """A file opened for an import: its columns, first data row and chunks."""
+
     columns: dict[str, int]
     first_row: int
     chunks: Iterator[tuple[int, Any, int]]  # (first row's number, bytes or rows, how many rows)
@@ -133,6 +135,7 @@ class Source:
 
 
 def open_source(path: Path, result: ImportResult, stack: Any) -> Source:
+    """Open ``path`` and read its header (warnings go to ``result``); ``stack`` closes it."""
     if path.suffix.lower() == ".csv" and _plain_csv(path):
         raw = stack.enter_context(open(path, "rb"))  # noqa: SIM115 (closed by the stack)
         encoding = detect_encoding(raw.read(1 << 20))
@@ -146,6 +149,7 @@ def open_source(path: Path, result: ImportResult, stack: Any) -> Source:
 
 
 def records(payload: bytes | list[list[Any]], context: Context) -> Iterator[list[Any]]:
+    """A chunk's rows as cells: rows read already, or the lines of a plain CSV file split."""
     if not isinstance(payload, bytes):
         yield from payload
         return

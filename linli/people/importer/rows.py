@@ -26,12 +26,7 @@ from linli.people.importer.columns import (
     TAG_SEPARATORS,
     YES,
 )
-from linli.people.models import (
-    IdType,
-    Relation,
-    ResidenceType,
-    Status,
-)
+from linli.people.models import IdType, Relation, ResidenceType, Status
 from linli.people.pinyin import name_keys
 from linli.people.validation import clean_resident
 

@@ -11,6 +11,8 @@ from django.db import connection
 
 
 class Existing(NamedTuple):
+    """A resident already in the table, with the fields a row is compared to."""
+
     id: int
     name: str
     gender: str
@@ -47,6 +49,8 @@ MEMBERSHIP_COLUMNS = ("resident_id", "dwelling_id", "relation", "is_head", "sinc
 
 
 class Tie(NamedTuple):
+    """A household tie (``people_membership``) as read back from the table."""
+
     id: int
     resident_id: int
     dwelling_id: int
@@ -152,6 +156,7 @@ class Tables:
             copy_.write(text)
 
     def copy_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        """Write ``rows`` into ``table``'s ``columns``: COPY on PostgreSQL, executemany elsewhere."""
         if not rows:
             return
         with connection.cursor() as cursor:

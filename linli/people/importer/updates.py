@@ -15,11 +15,7 @@ from linli.people.importer.places import PlaceRef
 from linli.people.importer.results import ImportResult
 from linli.people.importer.rows import Prepared
 from linli.people.importer.tables import MEMBERSHIP_COLUMNS, TAG_COLUMNS, Existing, Tables, Tie
-from linli.people.models import (
-    Membership,
-    Resident,
-    Status,
-)
+from linli.people.models import Membership, Resident, Status
 from linli.people.validation import CleanResident
 
 

@@ -126,6 +126,7 @@ def prepared_batches(
     workers: int,
     allocate: Callable[[int], Sequence[int]],
 ) -> Iterator[Batch]:
+    """The chunks as batches, in file order: in this process, or in a pool of ``workers``."""
     if workers <= 0:
         _init_worker(context)
         for start, payload, n in chunks:

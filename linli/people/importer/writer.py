@@ -20,10 +20,7 @@ from linli.people.importer.rows import Prepared
 from linli.people.importer.tables import MEMBERSHIP_COLUMNS, RESIDENT_COLUMNS, TAG_COLUMNS, Existing
 from linli.people.importer.updates import Updater
 from linli.people.importer.workers import Batch
-from linli.people.models import (
-    Resident,
-    Status,
-)
+from linli.people.models import Resident, Status
 from linli.places.models import Place
 
 
@@ -45,6 +42,8 @@ class _Bits:
 
 
 class Writer(PlaceMaker, Updater):
+    """Stores the workers' batches inside the import's transaction (see the package's docstring)."""
+
     def __init__(
         self,
         community: Place,
