@@ -384,10 +384,10 @@ def test_workers_in_parallel_give_the_same_result(world, tmp_path):
 
 @pytest.fixture
 def tiny_chunks(monkeypatch):
-    from linli.people import importer
+    from linli.people.importer import reading
 
-    monkeypatch.setattr(importer, "BLOCK_BYTES", 150)  # about two rows
-    monkeypatch.setattr(importer, "CHUNK", 2)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 150)  # about two rows
+    monkeypatch.setattr(reading, "CHUNK", 2)
 
 
 @pytest.mark.parametrize("quoted", [False, True], ids=["lines", "quoted"])
@@ -483,13 +483,13 @@ def test_the_quick_path_agrees_with_the_full_check(world):
     from linli.people.importer import (
         Context,
         ImportResult,
-        _header,
         prepare_row,
         quick_row,
         tag_words,
     )
+    from linli.people.importer.columns import read_header
 
-    columns, _first = _header(iter([[*HEADERS, "民族", "居住类型"]]), ImportResult())
+    columns, _first = read_header(iter([[*HEADERS, "民族", "居住类型"]]), ImportResult())
     context = Context(columns, tag_words(), "zh-hans", timezone.localdate(), now_db="now")
     ring = keyring()
 
@@ -555,7 +555,7 @@ def test_the_quick_path_agrees_with_the_full_check(world):
 
 def test_copy_text_round_trip():
     """PostgreSQL's rows travel from the workers as COPY text; a re-import reads them back."""
-    from linli.people.importer import _copy_field, _copy_text, _from_copy, _resident_line
+    from linli.people.importer.pgcopy import copy_field, copy_text, from_copy, resident_line
 
     # The spelled-out line is the generic one: every column, in the order COPY names them.
     values: tuple[Any, ...] = (
@@ -571,13 +571,13 @@ def test_copy_text_round_trip():
         "",
     )
     values += ("", "registered", "active", None, "", "2026-01-01 00:00:00+00:00", "same")
-    assert _resident_line(5, values, 9) == "\t".join(map(_copy_field, (5, *values, 9)))
+    assert resident_line(5, values, 9) == "\t".join(map(copy_field, (5, *values, 9)))
 
     rows = [(1, "a\\b\tc\nd\re", None, True, 7), (2, "", "\\N", False, 8)]
-    text = _copy_text(["\t".join(map(_copy_field, r)) for r in rows])
+    text = copy_text(["\t".join(map(copy_field, r)) for r in rows])
     assert text.count(b"\n") == 2
-    assert _from_copy(text, (0, 4), (3,)) == rows
-    assert _from_copy(_copy_text([]), (0,)) == []
+    assert from_copy(text, (0, 4), (3,)) == rows
+    assert from_copy(copy_text([]), (0,)) == []
 
 
 def test_names_with_backslashes_survive_import_and_reimport(world, tmp_path):
@@ -603,13 +603,14 @@ def test_an_import_leaves_foreign_keys_deferred(world, tmp_path):
 
 
 def test_plain_lines_are_read_as_the_csv_module_reads_them():
-    from linli.people.importer import Context, ImportFailed, _records
+    from linli.people.importer import Context, ImportFailed
+    from linli.people.importer.reading import records
 
     context = Context({"name": 0}, {}, "zh-hans", encoding="utf-8")
     text = "a,b,,\r\n\n,\r\n 空格 ,x\n\r\n,,,\n最后,一行"
-    assert list(_records(text.encode(), context)) == list(csv.reader(io.StringIO(text, newline="")))
+    assert list(records(text.encode(), context)) == list(csv.reader(io.StringIO(text, newline="")))
     with pytest.raises(ImportFailed):
-        list(_records(b"a,b\n\x00,c\n", context))
+        list(records(b"a,b\n\x00,c\n", context))
 
 
 @pytest.mark.parametrize("quoted", [False, True], ids=["lines", "quoted"])

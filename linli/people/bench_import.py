@@ -27,11 +27,11 @@ from django.db import connection, transaction
 from stdnum.cn import ric
 
 from linli.people.importer import (
-    _PLACE_COLUMNS,
+    PLACE_COLUMNS,
     RESIDENT_COLUMNS,
     TEMPLATE_HEADERS,
     ImportResult,
-    _Writer,
+    Writer,
     import_roster,
 )
 from linli.places import actions as place_actions
@@ -114,12 +114,12 @@ def write_csv(path: Path, rows: int, run: int) -> None:
 def _lay_out_places(community: Place, rows: int) -> int:
     """The compounds, buildings, units and dwellings ``write_csv`` names, written the way the
     importer writes the places it creates. Returns how many."""
-    writer = _Writer(community, None, True, ImportResult())
+    writer = Writer(community, None, True, ImportResult())
     per_building = UNITS * FLOORS * PER_FLOOR * PER_DWELLING
     buildings = -(-rows // per_building)
     with transaction.atomic():
         for building in range(buildings):
-            compound = writer._level(
+            compound = writer.level(
                 writer.community,
                 PlaceKind.COMPOUND,
                 f"基准花园{building // 100 + 1}",
@@ -127,23 +127,23 @@ def _lay_out_places(community: Place, rows: int) -> int:
                 "compound",
             )
             assert compound is not None
-            block = writer._level(
+            block = writer.level(
                 compound, PlaceKind.BUILDING, str(building % 100 + 1), 0, "building"
             )
             assert block is not None
             new = []
             for unit in range(UNITS):
-                holder = writer._level(block, PlaceKind.UNIT, str(unit + 1), 0, "unit")
+                holder = writer.level(block, PlaceKind.UNIT, str(unit + 1), 0, "unit")
                 assert holder is not None
                 for floor in range(FLOORS):
                     for door in range(PER_FLOOR):
                         code = f"{floor + 1}{door + 1:02d}"
-                        new.append(writer._new_place(holder, PlaceKind.DWELLING, code))
-            ids = writer._new_ids("places_place", len(new))
-            writer._copy(
+                        new.append(writer.new_place(holder, PlaceKind.DWELLING, code))
+            ids = writer.new_ids("places_place", len(new))
+            writer.copy_rows(
                 "places_place",
-                _PLACE_COLUMNS,
-                [writer._place_row(pk, n) for n, pk in zip(new, ids, strict=True)],
+                PLACE_COLUMNS,
+                [writer.place_row(pk, n) for n, pk in zip(new, ids, strict=True)],
             )
             writer.result.places_created += len(new)
     return writer.result.places_created
