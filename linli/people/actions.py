@@ -23,7 +23,7 @@ from linli.places.models import Place, PlaceKind
 PII_FIELDS = ("id_number", "phone")
 
 
-def _apply(resident: Resident, clean: CleanResident) -> list[str]:
+def apply_clean(resident: Resident, clean: CleanResident) -> list[str]:
     """Copy validated values onto the resident; returns the names of the fields that changed."""
     changed = []
     values: dict[str, Any] = {
@@ -65,7 +65,7 @@ def create_resident(
     _require_dwelling(home)
     with transaction.atomic():
         resident = Resident(home=home)
-        _apply(resident, clean)
+        apply_clean(resident, clean)
         resident.full_clean(exclude=["id_number", "phone"])
         resident.save()
         if home is not None:
@@ -85,7 +85,7 @@ def update_resident(actor: Any, resident: Resident, data: dict[str, Any]) -> lis
     clean = clean_resident(data)
     with transaction.atomic():
         resident = Resident.objects.select_for_update().get(pk=resident.pk)
-        changed = _apply(resident, clean)
+        changed = apply_clean(resident, clean)
         if not changed:
             return []
         resident.full_clean(exclude=["id_number", "phone"])

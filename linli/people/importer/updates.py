@@ -10,7 +10,7 @@ from typing import Any
 from django.db import connection
 
 from linli.core.crypto import keyring
-from linli.people.actions import _apply
+from linli.people.actions import apply_clean
 from linli.people.importer.places import PlaceRef
 from linli.people.importer.results import ImportResult
 from linli.people.importer.rows import Prepared
@@ -189,7 +189,7 @@ class Updater(Tables):
         rows = []
         for pk, obj in objs.items():
             p, d = changed[pk]
-            _apply(
+            apply_clean(
                 obj,
                 CleanResident(
                     name=p.name,
