@@ -32,8 +32,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
-from ninja.errors import HttpError
-from ninja.errors import ValidationError as SchemaError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.models import User
@@ -41,6 +39,8 @@ from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.cases.models import OPEN_STATES, Case, Category, Priority
 from linli.cases.queries import cases_for
+from linli.core.api import query_error, refuse, renamed_fields, responses
+from linli.core.errors import Conflict
 from linli.core.identifiers import mask_mobile
 from linli.core.paths import SEGMENT, path_end
 from linli.people.models import CareTag
@@ -73,24 +73,6 @@ router = Router(tags=["network"])
 
 
 # --- schemas ---------------------------------------------------------------------------------------
-
-
-class Error(Schema):
-    detail: str
-
-
-class FieldErrors(Schema):
-    """The data was refused: ``errors`` holds the messages per field (``__all__`` for the record
-    as a whole; ``needs.0.category`` for the first need's category), in the user's language."""
-
-    detail: str
-    errors: dict[str, list[str]]
-
-
-class Invalid(Schema):
-    """The request does not fit the schema (pydantic's error list)."""
-
-    detail: list[dict[str, Any]]
 
 
 class ChiefConflict(Schema):
@@ -159,7 +141,7 @@ class PersonDetailOut(PersonOut):
 
     @staticmethod
     def resolve_may_manage(obj: Person, context: dict[str, Any]) -> bool:
-        return _may_manage(context["request"].user, obj.path)
+        return queries.may_manage(context["request"].user, obj.path)
 
     @staticmethod
     def resolve_chiefs(obj: Person) -> list[Chief]:
@@ -274,11 +256,11 @@ class ChiefDetailOut(ChiefOut):
 
     @staticmethod
     def resolve_may_manage(obj: Chief, context: dict[str, Any]) -> bool:
-        return _may_manage(context["request"].user, obj.path)
+        return queries.may_manage(context["request"].user, obj.path)
 
     @staticmethod
     def resolve_next_statuses(obj: Chief, context: dict[str, Any]) -> list[str]:
-        if not _may_manage(context["request"].user, obj.path):
+        if not queries.may_manage(context["request"].user, obj.path):
             return []
         return [str(s) for s in STATUS_STEPS.get(obj.status, ())]
 
@@ -364,7 +346,7 @@ class AssociationDetailOut(AssociationOut):
 
     @staticmethod
     def resolve_may_manage(obj: Association, context: dict[str, Any]) -> bool:
-        return _may_manage(context["request"].user, obj.path)
+        return queries.may_manage(context["request"].user, obj.path)
 
     @staticmethod
     def resolve_people(obj: Association) -> list[AssociationMember]:
@@ -433,7 +415,7 @@ class TeamDetailOut(TeamOut):
 
     @staticmethod
     def resolve_may_manage(obj: Team, context: dict[str, Any]) -> bool:
-        return _may_manage(context["request"].user, obj.path)
+        return queries.may_manage(context["request"].user, obj.path)
 
     @staticmethod
     def resolve_people(obj: Team) -> list[TeamMember]:
@@ -665,31 +647,6 @@ def _require_network(request: HttpRequest) -> None:
         raise Http404
 
 
-def _may_manage(user: Any, path: str) -> bool:
-    return scope_for(user, Cap.NETWORK_MANAGE).covers_path(path)
-
-
-def _forbidden() -> HttpError:
-    return HttpError(403, _("You may see this but not manage the network here."))
-
-
-def _manage(user: Any, path: str) -> None:
-    if not _may_manage(user, path):
-        raise _forbidden()
-
-
-def _field_errors(exc: ValidationError, rename: dict[str, str] | None = None) -> dict[str, Any]:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    errors = {(rename or {}).get(key, key): messages for key, messages in errors.items()}
-    return {"detail": " ".join(m for ms in errors.values() for m in ms), "errors": errors}
-
-
-def _refused(errors: dict[str, list[str]]) -> Reply:
-    return Reply(
-        400, {"detail": " ".join(m for ms in errors.values() for m in ms), "errors": errors}
-    )
-
-
 def _aware(moment: datetime.datetime | None) -> datetime.datetime | None:
     if moment is None or timezone.is_aware(moment):
         return moment
@@ -700,7 +657,7 @@ def _community_to_manage(user: Any, community_id: int) -> Place:
     """The place a new person, association or team belongs to: 404 out of sight, 403 when the
     user may see it but not manage the network there."""
     place = access_place(user, community_id, Cap.NETWORK_VIEW)
-    _manage(user, place.path)
+    actions.require_manage(user, place.path)
     return place
 
 
@@ -749,29 +706,13 @@ def _coverage_area(request: HttpRequest, filters: CoverageFilter) -> Any:
         if pk is not None
     ]
     if len(given) > 1:
-        raise SchemaError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ["query", given[1][0]],
-                    "msg": _("Give one of place, grid or lane, not several."),
-                }
-            ]
-        )
+        raise query_error(given[1][0], _("Give one of place, grid or lane, not several."))
     if given:
         return queries.coverage_area(user, *given[0])
     _require_network(request)
     roots = queries.coverage_roots(user)
     if len(roots) != 1:
-        raise SchemaError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ["query", "place"],
-                    "msg": _("Give a place, a grid or a street/lane."),
-                }
-            ]
-        )
+        raise query_error("place", _("Give a place, a grid or a street/lane."))
     return roots[0]
 
 
@@ -808,7 +749,7 @@ def _contact(user: Any, contact_id: int, *, repeated: bool | None = None) -> Con
 
 @router.get(
     "/network/people",
-    response={200: list[PersonOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[PersonOut]}, 404, 422),
     summary="The people of the networks in scope (chiefs, association and team members), by name",
 )
 @paginate(LimitOffsetPagination)
@@ -824,7 +765,7 @@ def list_people(request: HttpRequest, filters: Query[PeopleFilter]) -> object:
 
 @router.get(
     "/network/people/{person_id}",
-    response={200: PersonDetailOut, 401: Error, 404: Error},
+    response=responses({200: PersonDetailOut}, 404),
     summary="One person of the network with their chief's roles, associations and teams",
 )
 def get_person(request: HttpRequest, person_id: int) -> Person:
@@ -833,14 +774,7 @@ def get_person(request: HttpRequest, person_id: int) -> Person:
 
 @router.post(
     "/network/people",
-    response={
-        201: PersonDetailOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({201: PersonDetailOut}, 400, 403, 404, 422),
     summary="Add a person to a community's network (needs the right to manage it)",
 )
 def create_person(request: HttpRequest, payload: PersonIn) -> object:
@@ -864,22 +798,17 @@ def create_person(request: HttpRequest, payload: PersonIn) -> object:
         elif Person.objects.filter(community=community, user=login).exists():
             errors["user_id"] = [_("This login is already in the network.")]
     if errors:
-        return _refused(errors)
-    try:
-        person = actions.add_person(
-            user,
-            community,
-            name=payload.name,
-            resident=resident,
-            user=login,
-            phone=payload.phone,
-            skills=payload.skills,
-            note=payload.note,
-        )
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+        raise ValidationError(errors)
+    person = actions.add_person(
+        user,
+        community,
+        name=payload.name,
+        resident=resident,
+        user=login,
+        phone=payload.phone,
+        skills=payload.skills,
+        note=payload.note,
+    )
     return Reply(201, queries.access_person(user, person.pk))
 
 
@@ -888,7 +817,7 @@ def create_person(request: HttpRequest, payload: PersonIn) -> object:
 
 @router.get(
     "/network/chiefs",
-    response={200: list[ChiefOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[ChiefOut]}, 404, 422),
     summary="The chiefs of the communities in scope, and those looking after a building or "
     "street/lane in it",
 )
@@ -907,7 +836,7 @@ def list_chiefs(request: HttpRequest, filters: Query[ChiefFilter]) -> object:
 
 @router.get(
     "/network/chiefs/{chief_id}",
-    response={200: ChiefDetailOut, 401: Error, 404: Error},
+    response=responses({200: ChiefDetailOut}, 404),
     summary="One chief with every decision on their status and their assignments",
 )
 def get_chief(request: HttpRequest, chief_id: int) -> Chief:
@@ -916,98 +845,59 @@ def get_chief(request: HttpRequest, chief_id: int) -> Chief:
 
 @router.post(
     "/network/chiefs",
-    response={
-        200: ChiefDetailOut,
-        201: ChiefDetailOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({200: ChiefDetailOut, 201: ChiefDetailOut}, 400, 403, 404, 422),
     summary="Recruit a person of the network as a candidate chief (200 with the existing record "
     "when they already hold this kind of role)",
 )
 def recruit(request: HttpRequest, payload: RecruitIn) -> object:
     user = request.user
     person = queries.access_person(user, payload.person)
-    _manage(user, person.path)
+    actions.require_manage(user, person.path)
     if payload.on is not None and payload.on > timezone.localdate():
-        return _refused({"on": [_("The date is in the future.")]})
+        raise refuse(on=_("The date is in the future."))
     existed = Chief.objects.filter(person=person, kind=payload.kind.value).exists()
-    try:
-        chief = actions.recruit_chief(
-            user, person, payload.kind.value, on=payload.on, note=payload.note
-        )
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+    chief = actions.recruit_chief(
+        user, person, payload.kind.value, on=payload.on, note=payload.note
+    )
     return Reply(200 if existed else 201, _chief(user, chief.pk))
-
-
-def _conflict(chief_id: int, message: str) -> Reply:
-    status = Chief.objects.filter(pk=chief_id).values_list("status", flat=True).first()
-    return Reply(409, {"detail": message, "status": status or ""})
 
 
 @router.post(
     "/network/chiefs/{chief_id}/decide",
-    response={
-        200: ChiefDetailOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        409: ChiefConflict,
-        422: Invalid,
-    },
+    response=responses({200: ChiefDetailOut}, 400, 403, 404, 422, conflict=ChiefConflict),
     summary="Decide a chief's status: candidate → formal → backbone, or retired (which ends "
     "their assignments); their chief's role follows",
 )
 def decide(request: HttpRequest, chief_id: int, payload: DecideIn) -> object:
     user = request.user
     chief = _chief(user, chief_id)
-    _manage(user, chief.path)
+    actions.require_manage(user, chief.path)
     to_status = payload.to_status.value
     if to_status != chief.status and to_status not in STATUS_STEPS.get(chief.status, ()):
-        return _conflict(
-            chief.pk,
+        raise Conflict(
             _("A %(from)s chief cannot become %(to)s.")
             % {"from": ChiefStatus(chief.status).label, "to": ChiefStatus(to_status).label},
+            status=chief.status,
         )
-    try:
-        actions.decide(user, chief.pk, to_status, on=payload.on, note=payload.note)
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        if hasattr(exc, "error_dict") and "status" in exc.error_dict:
-            return _conflict(chief.pk, " ".join(exc.message_dict["status"]))
-        return Reply(400, _field_errors(exc))
+    # A step another request made meanwhile is refused by the action with the same Conflict.
+    actions.decide(user, chief.pk, to_status, on=payload.on, note=payload.note)
     return Reply(200, _chief(user, chief.pk))
 
 
 @router.post(
     "/network/chiefs/{chief_id}/assign",
-    response={
-        200: AssignmentOut,
-        201: AssignmentOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        409: ChiefConflict,
-        422: Invalid,
-    },
+    response=responses(
+        {200: AssignmentOut, 201: AssignmentOut}, 400, 403, 404, 422, conflict=ChiefConflict
+    ),
     summary="Give a chief a building (building chiefs) or a street/lane (lane and street chiefs); "
     "a serving chief with a login receives the chief's role on it",
 )
 def assign(request: HttpRequest, chief_id: int, payload: ChiefAssignIn) -> object:
     user = request.user
     chief = _chief(user, chief_id)
-    _manage(user, chief.path)
+    actions.require_manage(user, chief.path)
     if chief.status == ChiefStatus.RETIRED:
-        return _conflict(chief.pk, _("A retired chief takes no assignments."))
+        raise Conflict(_("A retired chief takes no assignments."), status=chief.status)
     manage = scope_for(user, Cap.NETWORK_MANAGE)
     errors: dict[str, list[str]] = {}
     building = None
@@ -1021,34 +911,19 @@ def assign(request: HttpRequest, chief_id: int, payload: ChiefAssignIn) -> objec
         if lane is None or not manage.covers_path(lane.community.path):
             errors["lane"] = [_("Choose a street or lane of the chief's community.")]
     if errors:
-        return _refused(errors)
+        raise ValidationError(errors)
     existed = ChiefAssignment.objects.filter(
         chief=chief, building=building, lane=lane, until__isnull=True
     ).exists()
-    try:
-        assignment = actions.assign(
-            user, chief.pk, building=building, lane=lane, since=payload.since
-        )
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        if not hasattr(exc, "error_dict"):  # retired meanwhile
-            return _conflict(chief.pk, " ".join(exc.messages))
-        return Reply(400, _field_errors(exc))
+    # Retired meanwhile: the action's Conflict answers 409 like the check above.
+    assignment = actions.assign(user, chief.pk, building=building, lane=lane, since=payload.since)
     found = ChiefAssignment.objects.select_related("building", "lane").get(pk=assignment.pk)
     return Reply(200 if existed else 201, found)
 
 
 @router.post(
     "/network/assignments/{assignment_id}/end",
-    response={
-        200: AssignmentOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({200: AssignmentOut}, 400, 403, 404, 422),
     summary="End a chief's assignment; the chief's role on it is revoked",
 )
 def end_assignment(request: HttpRequest, assignment_id: int, payload: AssignmentEndIn) -> object:
@@ -1057,13 +932,8 @@ def end_assignment(request: HttpRequest, assignment_id: int, payload: Assignment
     if assignment is None:
         raise Http404
     chief = _chief(user, assignment.chief_id)
-    _manage(user, chief.path)
-    try:
-        actions.end_assignment(user, assignment.pk, payload.until)
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+    actions.require_manage(user, chief.path)
+    actions.end_assignment(user, assignment.pk, payload.until)
     return Reply(
         200, ChiefAssignment.objects.select_related("building", "lane").get(pk=assignment.pk)
     )
@@ -1078,7 +948,7 @@ def _member_count(qs: QuerySet[Any]) -> QuerySet[Any]:
 
 @router.get(
     "/network/associations",
-    response={200: list[AssociationOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[AssociationOut]}, 404, 422),
     summary="The neighbourhood associations (街坊会) in scope",
 )
 @paginate(LimitOffsetPagination)
@@ -1092,7 +962,7 @@ def list_associations(request: HttpRequest, filters: Query[GroupFilter]) -> obje
 
 @router.get(
     "/network/associations/{association_id}",
-    response={200: AssociationDetailOut, 401: Error, 404: Error},
+    response=responses({200: AssociationDetailOut}, 404),
     summary="One association with its members, current and past",
 )
 def get_association(request: HttpRequest, association_id: int) -> Association:
@@ -1101,14 +971,7 @@ def get_association(request: HttpRequest, association_id: int) -> Association:
 
 @router.post(
     "/network/associations",
-    response={
-        201: AssociationDetailOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({201: AssociationDetailOut}, 400, 403, 404, 422),
     summary="Found a neighbourhood association of a community or of one of its compounds",
 )
 def create_association(request: HttpRequest, payload: AssociationIn) -> object:
@@ -1117,16 +980,11 @@ def create_association(request: HttpRequest, payload: AssociationIn) -> object:
     compound = None
     if payload.compound is not None:
         compound = Place.objects.filter(pk=payload.compound).first()
-        if compound is None or not _may_manage(user, compound.path):
-            return _refused({"compound": [_("Choose a compound of this community.")]})
-    try:
-        association = actions.create_association(
-            user, community, payload.name, compound=compound, founded_on=payload.founded_on
-        )
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+        if compound is None or not queries.may_manage(user, compound.path):
+            raise refuse(compound=_("Choose a compound of this community."))
+    association = actions.create_association(
+        user, community, payload.name, compound=compound, founded_on=payload.founded_on
+    )
     return Reply(201, queries.access_association(user, association.pk))
 
 
@@ -1136,15 +994,7 @@ def _member_person(user: Any, person_id: int) -> Person | None:
 
 @router.post(
     "/network/associations/{association_id}/members",
-    response={
-        200: AssociationMemberOut,
-        201: AssociationMemberOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({200: AssociationMemberOut, 201: AssociationMemberOut}, 400, 403, 404, 422),
     summary="Add a person of the community's network to the association (200 when already a "
     "member: their role is updated)",
 )
@@ -1153,35 +1003,23 @@ def join_association(
 ) -> object:
     user = request.user
     association = queries.access_association(user, association_id)
-    _manage(user, association.path)
+    actions.require_manage(user, association.path)
     person = _member_person(user, payload.person)
     if person is None:
-        return _refused({"person": [_("Choose a person of this community's network.")]})
+        raise refuse(person=_("Choose a person of this community's network."))
     existed = AssociationMember.objects.filter(
         association=association, person=person, left_on__isnull=True
     ).exists()
-    try:
-        member = actions.join_association(
-            user, association, person, payload.role.value, joined_on=payload.joined_on
-        )
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+    member = actions.join_association(
+        user, association, person, payload.role.value, joined_on=payload.joined_on
+    )
     found = AssociationMember.objects.select_related("person").get(pk=member.pk)
     return Reply(200 if existed else 201, found)
 
 
 @router.post(
     "/network/association-members/{member_id}/leave",
-    response={
-        200: AssociationMemberOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({200: AssociationMemberOut}, 400, 403, 404, 422),
     summary="Record that a member left the association (kept as history)",
 )
 def leave_association(request: HttpRequest, member_id: int, payload: MemberLeaveIn) -> object:
@@ -1190,13 +1028,9 @@ def leave_association(request: HttpRequest, member_id: int, payload: MemberLeave
     if member is None:
         raise Http404
     association = queries.access_association(user, member.association_id)
-    _manage(user, association.path)
-    try:
+    actions.require_manage(user, association.path)
+    with renamed_fields({"left_on": "on"}):
         actions.leave_association(user, member, payload.on)
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc, {"left_on": "on"}))
     return Reply(200, AssociationMember.objects.select_related("person").get(pk=member.pk))
 
 
@@ -1205,7 +1039,7 @@ def leave_association(request: HttpRequest, member_id: int, payload: MemberLeave
 
 @router.get(
     "/network/teams",
-    response={200: list[TeamOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[TeamOut]}, 404, 422),
     summary="The volunteer teams in scope",
 )
 @paginate(LimitOffsetPagination)
@@ -1219,7 +1053,7 @@ def list_teams(request: HttpRequest, filters: Query[GroupFilter]) -> object:
 
 @router.get(
     "/network/teams/{team_id}",
-    response={200: TeamDetailOut, 401: Error, 404: Error},
+    response=responses({200: TeamDetailOut}, 404),
     summary="One volunteer team with its members, current and past",
 )
 def get_team(request: HttpRequest, team_id: int) -> Team:
@@ -1228,78 +1062,46 @@ def get_team(request: HttpRequest, team_id: int) -> Team:
 
 @router.post(
     "/network/teams",
-    response={
-        201: TeamDetailOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({201: TeamDetailOut}, 400, 403, 404, 422),
     summary="Found a volunteer team of a community",
 )
 def create_team(request: HttpRequest, payload: TeamIn) -> object:
     user = request.user
     community = _community_to_manage(user, payload.community)
-    try:
-        team = actions.create_team(
-            user,
-            community,
-            payload.name,
-            payload.kind.value,
-            founded_on=payload.founded_on,
-            description=payload.description,
-        )
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+    team = actions.create_team(
+        user,
+        community,
+        payload.name,
+        payload.kind.value,
+        founded_on=payload.founded_on,
+        description=payload.description,
+    )
     return Reply(201, queries.access_team(user, team.pk))
 
 
 @router.post(
     "/network/teams/{team_id}/members",
-    response={
-        200: TeamMemberOut,
-        201: TeamMemberOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({200: TeamMemberOut, 201: TeamMemberOut}, 400, 403, 404, 422),
     summary="Add a person of the community's network to the team (200 when already in it)",
 )
 def join_team(request: HttpRequest, team_id: int, payload: TeamMemberIn) -> object:
     user = request.user
     team = queries.access_team(user, team_id)
-    _manage(user, team.path)
+    actions.require_manage(user, team.path)
     person = _member_person(user, payload.person)
     if person is None:
-        return _refused({"person": [_("Choose a person of this community's network.")]})
+        raise refuse(person=_("Choose a person of this community's network."))
     existed = TeamMember.objects.filter(team=team, person=person, left_on__isnull=True).exists()
-    try:
-        member = actions.join_team(
-            user, team, person, leader=payload.leader, joined_on=payload.joined_on
-        )
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+    member = actions.join_team(
+        user, team, person, leader=payload.leader, joined_on=payload.joined_on
+    )
     found = TeamMember.objects.select_related("person").get(pk=member.pk)
     return Reply(200 if existed else 201, found)
 
 
 @router.post(
     "/network/team-members/{member_id}/leave",
-    response={
-        200: TeamMemberOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({200: TeamMemberOut}, 400, 403, 404, 422),
     summary="Record that a member left the team (kept as history)",
 )
 def leave_team(request: HttpRequest, member_id: int, payload: MemberLeaveIn) -> object:
@@ -1308,13 +1110,9 @@ def leave_team(request: HttpRequest, member_id: int, payload: MemberLeaveIn) -> 
     if member is None:
         raise Http404
     team = queries.access_team(user, member.team_id)
-    _manage(user, team.path)
-    try:
+    actions.require_manage(user, team.path)
+    with renamed_fields({"left_on": "on"}):
         actions.leave_team(user, member, payload.on)
-    except PermissionDenied:
-        raise _forbidden() from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc, {"left_on": "on"}))
     return Reply(200, TeamMember.objects.select_related("person").get(pk=member.pk))
 
 
@@ -1323,7 +1121,7 @@ def leave_team(request: HttpRequest, member_id: int, payload: MemberLeaveIn) -> 
 
 @router.get(
     "/network/contacts",
-    response={200: list[ContactOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[ContactOut]}, 404, 422),
     summary="Contact records (home visits, patrols, reception days) in scope, the latest first",
 )
 @paginate(LimitOffsetPagination)
@@ -1352,7 +1150,7 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilter]) -> object
 
 @router.get(
     "/network/contacts/{contact_id}",
-    response={200: ContactDetailOut, 401: Error, 404: Error},
+    response=responses({200: ContactDetailOut}, 404),
     summary="One contact record with the households it met and the cases taken in from it",
 )
 def get_contact(request: HttpRequest, contact_id: int) -> Contact:
@@ -1361,15 +1159,7 @@ def get_contact(request: HttpRequest, contact_id: int) -> Contact:
 
 @router.post(
     "/network/contacts",
-    response={
-        200: ContactLoggedOut,
-        201: ContactLoggedOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({200: ContactLoggedOut, 201: ContactLoggedOut}, 400, 403, 404, 422),
     summary="Log a home visit, patrol or reception day with the households met and the needs "
     "found (each becomes a case), all or nothing; the same client_key again answers 200 with the "
     "first record",
@@ -1383,15 +1173,13 @@ def log_contact(request: HttpRequest, payload: ContactIn) -> object:
     ):
         raise Http404
     if not may_log.contains(place):
-        raise HttpError(403, _("You may not log contacts here."))
+        raise PermissionDenied(_("You may not log contacts here."))
     key = payload.client_key.strip()
     if key:
         earlier = Contact.objects.filter(client_key=key).values_list("pk", "logged_by_id").first()
         if earlier is not None:
             if earlier[1] != user.pk:
-                return _refused(
-                    {"client_key": [_("This key was already used for another record.")]}
-                )
+                raise refuse(client_key=_("This key was already used for another record."))
             return Reply(200, _contact(user, earlier[0], repeated=True))
 
     errors: dict[str, list[str]] = {}
@@ -1445,13 +1233,8 @@ def log_contact(request: HttpRequest, payload: ContactIn) -> object:
     if errors:
         for field, messages in actions.clean_contact(user, data, timezone.now()).items():
             errors.setdefault(field, []).extend(messages)
-        return _refused(errors)
-    try:
-        logged = actions.log_contact(user, data)
-    except PermissionDenied:
-        raise HttpError(403, _("You may not log contacts here.")) from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+        raise ValidationError(errors)
+    logged = actions.log_contact(user, data)
     return Reply(
         200 if logged.repeated else 201,
         _contact(user, logged.contact.pk, repeated=logged.repeated),
@@ -1463,7 +1246,7 @@ def log_contact(request: HttpRequest, payload: ContactIn) -> object:
 
 @router.get(
     "/network/coverage",
-    response={200: CoverageOut, 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: CoverageOut}, 404, 422),
     summary="Visit coverage of a place, grid or street/lane: the households someone from the "
     "network met in the last days, in total and per part (child place or building, and grid)",
 )
@@ -1487,7 +1270,7 @@ def coverage_report(request: HttpRequest, filters: Query[CoverageFilter]) -> obj
 
 @router.get(
     "/network/coverage/unreached",
-    response={200: UnreachedOut, 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: UnreachedOut}, 404, 422),
     summary="The households of a place, grid or street/lane nobody reached in the last days, "
     "those needing care first (by the care tags the user may see)",
 )
@@ -1523,7 +1306,7 @@ def coverage_unreached(request: HttpRequest, filters: Query[UnreachedFilter]) ->
 
 @router.get(
     "/network/my-buildings",
-    response={200: list[MyBuildingOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[MyBuildingOut]}, 404, 422),
     summary="A chief's buildings (those of their chief's role, and those on their street/lane) "
     "with each one's visit coverage and open cases",
 )
