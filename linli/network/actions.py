@@ -21,11 +21,12 @@ from linli.accounts.models import Grant
 from linli.accounts.roles import Cap, Role
 from linli.accounts.scope import scope_for
 from linli.core import audit
+from linli.core.errors import Conflict
 from linli.core.identifiers import parse_mobile
 from linli.core.paths import SEGMENT
 from linli.places.models import Lane, LaneKind, Place, PlaceKind
 
-from . import coverage
+from . import coverage, queries
 from .models import (
     SERVING,
     STATUS_STEPS,
@@ -62,13 +63,14 @@ BACKLOG_DAYS = 366
 CLOCK_SKEW = datetime.timedelta(minutes=10)
 
 
-def _manage(actor: Any, path: str) -> None:
-    """The actor may manage the network at ``path``. ``None`` is the system itself (the demo
-    loader, a management command), which has decided on its own."""
+def require_manage(actor: Any, path: str) -> None:
+    """The actor may manage the network at ``path`` (``queries.may_manage``), else
+    PermissionDenied saying so. ``None`` is the system itself (the demo loader, a management
+    command), which has decided on its own."""
     if actor is None:
         return
-    if not scope_for(actor, Cap.NETWORK_MANAGE).covers_path(path):
-        raise PermissionDenied
+    if not queries.may_manage(actor, path):
+        raise PermissionDenied(_("You may see this but not manage the network here."))
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -89,7 +91,7 @@ def add_person(
 
     if community.kind != PlaceKind.COMMUNITY:
         raise ValidationError({"community": _("Choose a community.")})
-    _manage(actor, community.path)
+    require_manage(actor, community.path)
     errors: dict[str, str] = {}
     name = " ".join((name or (resident.name if resident else "")).split())
     if not name:
@@ -138,7 +140,7 @@ def recruit_chief(
     """A new candidate. Recruiting the same person for the same kind again returns their record."""
     if kind not in ChiefKind.values:
         raise ValidationError({"kind": _("Unknown kind of chief.")})
-    _manage(actor, person.path)
+    require_manage(actor, person.path)
     on = on or timezone.localdate()
     with transaction.atomic():
         existing = Chief.objects.filter(person=person, kind=kind).first()
@@ -176,20 +178,19 @@ def decide(
     on = on or timezone.localdate()
     with transaction.atomic():
         chief = Chief.objects.select_for_update().select_related("person").get(pk=chief_id)
-        _manage(actor, chief.path)
+        require_manage(actor, chief.path)
         if to_status == chief.status:
             return chief  # a retried decision changes nothing
         if to_status not in STATUS_STEPS.get(chief.status, ()):
-            raise ValidationError(
-                {
-                    "status": _("A %(from)s chief cannot become %(to)s.")
-                    % {
-                        "from": ChiefStatus(chief.status).label,
-                        "to": ChiefStatus(to_status).label
-                        if to_status in ChiefStatus.values
-                        else to_status,
-                    }
-                }
+            raise Conflict(
+                _("A %(from)s chief cannot become %(to)s.")
+                % {
+                    "from": ChiefStatus(chief.status).label,
+                    "to": ChiefStatus(to_status).label
+                    if to_status in ChiefStatus.values
+                    else to_status,
+                },
+                status=chief.status,
             )
         if on < chief.status_since:
             raise ValidationError({"on": _("The date is before the chief's current status.")})
@@ -233,9 +234,9 @@ def assign(
     since = since or timezone.localdate()
     with transaction.atomic():
         chief = Chief.objects.select_for_update().select_related("person").get(pk=chief_id)
-        _manage(actor, chief.path)
+        require_manage(actor, chief.path)
         if chief.status == ChiefStatus.RETIRED:
-            raise ValidationError(_("A retired chief takes no assignments."))
+            raise Conflict(_("A retired chief takes no assignments."), status=chief.status)
         if chief.kind == ChiefKind.BUILDING:
             if building is None or lane is not None or building.kind != PlaceKind.BUILDING:
                 raise ValidationError({"building": _("A building chief looks after buildings.")})
@@ -283,7 +284,7 @@ def end_assignment(actor: Any, assignment_id: int, until: datetime.date | None =
             .select_related("chief")
             .get(pk=assignment_id)
         )
-        _manage(actor, assignment.chief.path)
+        require_manage(actor, assignment.chief.path)
         if assignment.until is not None:
             return
         if until < assignment.since:
@@ -342,7 +343,7 @@ def create_association(
         compound.kind != PlaceKind.COMPOUND or not compound.path.startswith(community.path)
     ):
         raise ValidationError({"compound": _("Choose a compound of this community.")})
-    _manage(actor, community.path)
+    require_manage(actor, community.path)
     name = " ".join(name.split())
     if not name:
         raise ValidationError({"name": _("Give the association a name.")})
@@ -367,7 +368,7 @@ def join_association(
 ) -> AssociationMember:
     if role not in AssociationRole.values:
         raise ValidationError({"role": _("Unknown role.")})
-    _manage(actor, association.path)
+    require_manage(actor, association.path)
     if not association.path.startswith(person.path):
         raise ValidationError({"person": _("This person belongs to another community.")})
     with transaction.atomic():
@@ -405,7 +406,7 @@ def join_association(
 def leave_association(
     actor: Any, member: AssociationMember, on: datetime.date | None = None
 ) -> None:
-    _manage(actor, member.association.path)
+    require_manage(actor, member.association.path)
     with transaction.atomic():
         member = AssociationMember.objects.select_for_update().get(pk=member.pk)
         if member.left_on is None:
@@ -435,7 +436,7 @@ def create_team(
         raise ValidationError({"community": _("Choose a community.")})
     if kind not in TeamKind.values:
         raise ValidationError({"kind": _("Unknown kind of team.")})
-    _manage(actor, community.path)
+    require_manage(actor, community.path)
     name = " ".join(name.split())
     if not name:
         raise ValidationError({"name": _("Give the team a name.")})
@@ -460,7 +461,7 @@ def join_team(
     leader: bool = False,
     joined_on: datetime.date | None = None,
 ) -> TeamMember:
-    _manage(actor, team.path)
+    require_manage(actor, team.path)
     if person.path != team.path:
         raise ValidationError({"person": _("This person belongs to another community.")})
     with transaction.atomic():
@@ -487,7 +488,7 @@ def join_team(
 
 
 def leave_team(actor: Any, member: TeamMember, on: datetime.date | None = None) -> None:
-    _manage(actor, member.team.path)
+    require_manage(actor, member.team.path)
     with transaction.atomic():
         member = TeamMember.objects.select_for_update().get(pk=member.pk)
         if member.left_on is None:
@@ -606,12 +607,12 @@ def log_contact(actor: Any, data: ContactInput, *, now: datetime.datetime | None
     now = now or timezone.now()
     scope = scope_for(actor, Cap.VISITS_LOG)
     if not scope.contains(data.place) or any(not scope.contains(d) for d in data.dwellings):
-        raise PermissionDenied
+        raise PermissionDenied(_("You may not log contacts here."))
     if data.client_key:
         earlier = Contact.objects.filter(client_key=data.client_key).first()
         if earlier is not None:
             if earlier.logged_by_id != getattr(actor, "pk", None):
-                raise PermissionDenied
+                raise PermissionDenied(_("You may not log contacts here."))
             return Logged(earlier, [], repeated=True)
     errors = clean_contact(actor, data, now)
     intakes = []

@@ -89,6 +89,13 @@ def access_contact(user: Any, contact_id: int, capability: str = Cap.NETWORK_VIE
     return contact
 
 
+def may_manage(user: Any, path: str) -> bool:
+    """Whether the user may manage the network at ``path`` (add people, recruit and decide on
+    chiefs, found associations and teams): the community worker's right covering it. The one rule
+    the API, the pages and ``actions`` ask."""
+    return scope_for(user, Cap.NETWORK_MANAGE).covers_path(path)
+
+
 def sees_network(user: Any) -> bool:
     return not scope_for(user, Cap.NETWORK_VIEW).is_empty
 

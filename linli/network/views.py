@@ -539,7 +539,7 @@ def _targets(chief: Chief) -> list[tuple[str, str]]:
 def chief(request: HttpRequest, chief_id: int) -> HttpResponse:
     user = request.user
     record = queries.access_chief(user, chief_id)
-    manage = scope_for(user, Cap.NETWORK_MANAGE).covers_path(record.path)
+    manage = queries.may_manage(user, record.path)
     return render(
         request,
         "network/chief.html",

@@ -86,10 +86,6 @@ def _refuse(request: HttpRequest, *allowed: str) -> HttpResponse | None:
     return None
 
 
-def _may_manage(user: Any, path: str) -> bool:
-    return scope_for(user, Cap.NETWORK_MANAGE).covers_path(path)
-
-
 def _errors(form: Form, exc: ValidationError) -> None:
     """An action's ValidationError onto the form: by field where the field is there."""
     if hasattr(exc, "error_dict"):
@@ -368,7 +364,7 @@ def _association_context(
     by_role = [
         (AssociationRole(role).label, [m for m in current if m.role == role]) for role in ROLE_ORDER
     ]
-    may_manage = _may_manage(user, association.path)
+    may_manage = queries.may_manage(user, association.path)
     return {
         "association": association,
         "by_role": [(label, ms) for label, ms in by_role if ms],
@@ -408,7 +404,7 @@ def association_join(request: HttpRequest, association_id: int) -> HttpResponse:
     found = _association(user, association_id)
     if refused := _refuse(request, "POST"):
         return refused
-    if not _may_manage(user, found.path):
+    if not queries.may_manage(user, found.path):
         raise PermissionDenied
     form = AssociationMemberForm(_people_of(user, found.community), request.POST)
     if form.is_valid():
@@ -446,7 +442,7 @@ def association_leave(request: HttpRequest, association_id: int, member_id: int)
     )
     if member is None:
         raise Http404
-    if not _may_manage(user, found.path):
+    if not queries.may_manage(user, found.path):
         raise PermissionDenied
     form = LeaveForm(request.POST)
     if form.is_valid():
@@ -554,7 +550,7 @@ def _team_context(
     )
     for m in members:
         m.leave_errors = (leave_errors or {}).get(m.pk, [])  # type: ignore[attr-defined]
-    may_manage = _may_manage(user, team.path)
+    may_manage = queries.may_manage(user, team.path)
     return {
         "team": team,
         "current": [m for m in members if m.left_on is None],
@@ -584,7 +580,7 @@ def team_join(request: HttpRequest, team_id: int) -> HttpResponse:
     found = _team(user, team_id)
     if refused := _refuse(request, "POST"):
         return refused
-    if not _may_manage(user, found.path):
+    if not queries.may_manage(user, found.path):
         raise PermissionDenied
     form = TeamMemberForm(_people_of(user, found.community), request.POST)
     if form.is_valid():
@@ -612,7 +608,7 @@ def team_leave(request: HttpRequest, team_id: int, member_id: int) -> HttpRespon
     )
     if member is None:
         raise Http404
-    if not _may_manage(user, found.path):
+    if not queries.may_manage(user, found.path):
         raise PermissionDenied
     form = LeaveForm(request.POST)
     if form.is_valid():

@@ -1,0 +1,305 @@
+"""Contact records: home visits, patrols and reception days, with the households met and the
+needs found."""
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja import Status as Reply
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from linli.accounts.roles import Cap
+from linli.accounts.scope import scope_for
+from linli.cases.models import Category, Priority
+from linli.cases.queries import cases_for
+from linli.core.api import refuse, responses
+from linli.core.paths import SEGMENT
+from linli.places.models import Place, PlaceKind
+from linli.places.queries import access_place
+
+from .. import actions, queries
+from ..models import (
+    Contact,
+    ContactKind,
+    Method,
+    Reach,
+)
+from .common import aware, require_network
+
+router = Router()
+
+
+class ContactOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    place_id: int
+    place_name: str
+    at: datetime.datetime
+    method: str
+    with_whom: str
+    location: str
+    attendance: int | None
+    summary: str
+    logged_by_id: int | None
+    logged_by_name: str | None
+    person_id: int | None  # the network member who made it
+    person_name: str | None
+    households: int  # households (dwellings) met
+    cases: int  # cases taken in from it
+
+    @staticmethod
+    def resolve_kind_label(obj: Contact) -> str:
+        return str(ContactKind(obj.kind).label)
+
+    @staticmethod
+    def resolve_place_name(obj: Contact) -> str:
+        return obj.place.name
+
+    @staticmethod
+    def resolve_logged_by_name(obj: Contact) -> str | None:
+        return str(obj.logged_by) if obj.logged_by is not None else None
+
+    @staticmethod
+    def resolve_person_name(obj: Contact) -> str | None:
+        return obj.person.name if obj.person is not None else None
+
+    @staticmethod
+    def resolve_households(obj: Contact) -> int:
+        count = getattr(obj, "n_households", None)
+        return count if count is not None else obj.reached.count()
+
+    @staticmethod
+    def resolve_cases(obj: Contact) -> int:
+        count = getattr(obj, "n_cases", None)
+        return count if count is not None else obj.case_links.count()
+
+
+class ReachedOut(Schema):
+    dwelling_id: int
+    name: str
+    building_name: str
+
+
+class ContactDetailOut(ContactOut):
+    route: str
+    created_at: datetime.datetime
+    reached: list[ReachedOut]
+    case_codes: list[str]  # the tracking codes of the cases taken in from it that one may see
+
+    @staticmethod
+    def resolve_reached(obj: Contact) -> list[dict[str, Any]]:
+        dwellings = [
+            r.dwelling for r in Reach.objects.filter(contact=obj).select_related("dwelling")
+        ]
+        buildings = _buildings_of(dwellings)
+        return [
+            {
+                "dwelling_id": d.pk,
+                "name": d.name,
+                "building_name": b.name if (b := _building_of(d, buildings)) else "",
+            }
+            for d in sorted(dwellings, key=lambda d: d.path)
+        ]
+
+    @staticmethod
+    def resolve_case_codes(obj: Contact, context: dict[str, Any]) -> list[str]:
+        ids = obj.case_links.values("case_id")
+        visible = cases_for(context["request"].user).filter(pk__in=ids)
+        return list(visible.order_by("received_at", "id").values_list("code", flat=True))
+
+
+class ContactLoggedOut(ContactDetailOut):
+    repeated: bool  # true when this client_key was sent before: the first record, unchanged
+
+    @staticmethod
+    def resolve_repeated(obj: Contact) -> bool:
+        return bool(getattr(obj, "repeated", False))
+
+
+class ContactFilter(Schema):
+    kind: ContactKind | None = None
+    place: int | None = None  # a place in the user's scope: the contacts at it or under it
+    since: datetime.datetime | None = None  # inclusive; without an offset, Beijing time
+    until: datetime.datetime | None = None  # exclusive
+
+
+class NeedIn(Schema):
+    """A need found on the way: it becomes a case (channel: the kind of contact)."""
+
+    category: str  # the case category's code
+    description: str
+    priority: Priority = Priority.NORMAL
+    place: int | None = None  # a building or compound; by default the contact's own
+
+
+class ContactIn(Schema):
+    """A home visit (``place`` a dwelling, ``method`` required), a patrol or a reception day
+    (``place`` a community, compound or building). ``client_key`` (any unique text up to 40
+    characters, such as a UUID) makes a resend record it once."""
+
+    kind: ContactKind
+    place: int
+    at: datetime.datetime | None = None  # now by default; without an offset, Beijing time
+    method: Method | None = None
+    with_whom: str = ""
+    route: str = ""
+    location: str = ""
+    attendance: int | None = None
+    summary: str = ""
+    dwellings: list[int] = []  # households met, besides a visit's own dwelling
+    needs: list[NeedIn] = []
+    client_key: str = ""
+
+
+def _buildings_of(dwellings: list[Place]) -> dict[str, Place]:
+    prefixes = {d.path[:n] for d in dwellings for n in (4 * SEGMENT, 5 * SEGMENT)}
+    if not prefixes:
+        return {}
+    return {b.path: b for b in Place.objects.filter(kind=PlaceKind.BUILDING, path__in=prefixes)}
+
+
+def _building_of(dwelling: Place, buildings: dict[str, Place]) -> Place | None:
+    return buildings.get(dwelling.path[: 5 * SEGMENT]) or buildings.get(
+        dwelling.path[: 4 * SEGMENT]
+    )
+
+
+def _contact(user: Any, contact_id: int, *, repeated: bool | None = None) -> Contact:
+    contact = queries.contacts_for(user).select_related("place", "logged_by", "person")
+    found = contact.filter(pk=contact_id).first()
+    if found is None:
+        raise Http404
+    if repeated is not None:
+        found.repeated = repeated  # type: ignore[attr-defined]
+    return found
+
+
+# --- contacts --------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/network/contacts",
+    response=responses({200: list[ContactOut]}, 404, 422),
+    summary="Contact records (home visits, patrols, reception days) in scope, the latest first",
+)
+@paginate(LimitOffsetPagination)
+def list_contacts(request: HttpRequest, filters: Query[ContactFilter]) -> object:
+    require_network(request)
+    user = request.user
+    qs = queries.contacts_for(user)
+    if filters.kind is not None:
+        qs = qs.filter(kind=filters.kind.value)
+    if filters.place is not None:
+        place = access_place(user, filters.place, Cap.NETWORK_VIEW)
+        qs = qs.filter(path__gte=place.path, path__lt=place.path_end)
+    if filters.since is not None:
+        qs = qs.filter(at__gte=aware(filters.since))
+    if filters.until is not None:
+        qs = qs.filter(at__lt=aware(filters.until))
+    return (
+        qs.select_related("place", "logged_by", "person")
+        .annotate(
+            n_households=Count("reached", distinct=True),
+            n_cases=Count("case_links", distinct=True),
+        )
+        .order_by("-at", "-id")
+    )
+
+
+@router.get(
+    "/network/contacts/{contact_id}",
+    response=responses({200: ContactDetailOut}, 404),
+    summary="One contact record with the households it met and the cases taken in from it",
+)
+def get_contact(request: HttpRequest, contact_id: int) -> Contact:
+    return _contact(request.user, contact_id)
+
+
+@router.post(
+    "/network/contacts",
+    response=responses({200: ContactLoggedOut, 201: ContactLoggedOut}, 400, 403, 404, 422),
+    summary="Log a home visit, patrol or reception day with the households met and the needs "
+    "found (each becomes a case), all or nothing; the same client_key again answers 200 with the "
+    "first record",
+)
+def log_contact(request: HttpRequest, payload: ContactIn) -> object:
+    user = request.user
+    place = Place.objects.filter(pk=payload.place).first()
+    may_log = scope_for(user, Cap.VISITS_LOG)
+    if place is None or not (
+        may_log.contains(place) or scope_for(user, Cap.NETWORK_VIEW).contains(place)
+    ):
+        raise Http404
+    if not may_log.contains(place):
+        raise PermissionDenied(_("You may not log contacts here."))
+    key = payload.client_key.strip()
+    if key:
+        earlier = Contact.objects.filter(client_key=key).values_list("pk", "logged_by_id").first()
+        if earlier is not None:
+            if earlier[1] != user.pk:
+                raise refuse(client_key=_("This key was already used for another record."))
+            return Reply(200, _contact(user, earlier[0], repeated=True))
+
+    errors: dict[str, list[str]] = {}
+
+    def fail(key: str, message: str) -> None:
+        errors.setdefault(key, []).append(message)
+
+    dwellings: list[Place] = []
+    found = Place.objects.in_bulk(sorted(set(payload.dwellings)))
+    for pk in payload.dwellings:
+        dwelling = found.get(pk)
+        if dwelling is None or not may_log.contains(dwelling):
+            fail("dwellings", _("Choose households in your area."))
+            break
+        dwellings.append(dwelling)
+    intake = scope_for(user, Cap.CASES_INTAKE)
+    needs: list[actions.Need] = []
+    for i, need in enumerate(payload.needs):
+        category = Category.objects.filter(code=need.category).first()
+        if category is None:
+            fail(f"needs.{i}.category", _("Unknown category: %(code)s") % {"code": need.category})
+        need_place = None
+        if need.place is not None:
+            need_place = Place.objects.filter(pk=need.place).first()
+            if need_place is None or not intake.contains(need_place):
+                fail(f"needs.{i}.place", _("Choose a building or compound in your area."))
+                need_place = None
+        if category is not None:
+            needs.append(
+                actions.Need(
+                    category=category,
+                    description=need.description,
+                    priority=need.priority.value,
+                    place=need_place,
+                )
+            )
+    data = actions.ContactInput(
+        kind=payload.kind.value,
+        place=place,
+        at=aware(payload.at),
+        method=payload.method.value if payload.method is not None else "",
+        with_whom=payload.with_whom,
+        route=payload.route,
+        location=payload.location,
+        attendance=payload.attendance,
+        summary=payload.summary,
+        dwellings=dwellings,
+        needs=needs,
+        client_key=key,
+    )
+    if errors:
+        for field, messages in actions.clean_contact(user, data, timezone.now()).items():
+            errors.setdefault(field, []).extend(messages)
+        raise ValidationError(errors)
+    logged = actions.log_contact(user, data)
+    return Reply(
+        200 if logged.repeated else 201,
+        _contact(user, logged.contact.pk, repeated=logged.repeated),
+    )

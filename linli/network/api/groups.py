@@ -1,0 +1,335 @@
+"""The neighbourhood associations (街坊会) and the volunteer teams, and their members."""
+
+import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja import Status as Reply
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from linli.core.api import refuse, renamed_fields, responses
+from linli.places.models import Place
+
+from .. import actions, queries
+from ..models import (
+    Association,
+    AssociationMember,
+    AssociationRole,
+    Person,
+    Team,
+    TeamKind,
+    TeamMember,
+)
+from .common import community_to_manage, require_network
+
+router = Router()
+
+
+class AssociationMemberOut(Schema):
+    id: int
+    association_id: int
+    person_id: int
+    person_name: str
+    role: str
+    role_label: str
+    joined_on: datetime.date
+    left_on: datetime.date | None
+
+    @staticmethod
+    def resolve_person_name(obj: AssociationMember) -> str:
+        return obj.person.name
+
+    @staticmethod
+    def resolve_role_label(obj: AssociationMember) -> str:
+        return str(AssociationRole(obj.role).label)
+
+
+class AssociationOut(Schema):
+    id: int
+    community_id: int
+    compound_id: int | None
+    name: str
+    founded_on: datetime.date | None
+    members: int  # current members
+
+    @staticmethod
+    def resolve_members(obj: Association) -> int:
+        count = getattr(obj, "n_members", None)
+        return count if count is not None else obj.members.filter(left_on__isnull=True).count()
+
+
+class AssociationDetailOut(AssociationOut):
+    may_manage: bool
+    people: list[AssociationMemberOut]  # current and past members, current first
+
+    @staticmethod
+    def resolve_may_manage(obj: Association, context: dict[str, Any]) -> bool:
+        return queries.may_manage(context["request"].user, obj.path)
+
+    @staticmethod
+    def resolve_people(obj: Association) -> list[AssociationMember]:
+        rows = obj.members.select_related("person").order_by("role", "joined_on", "id")
+        return sorted(rows, key=lambda m: m.left_on is not None)
+
+
+class GroupFilter(Schema):
+    community: int | None = None  # a community's id
+
+
+class AssociationIn(Schema):
+    community: int
+    name: str
+    compound: int | None = None  # an association of one compound of the community
+    founded_on: datetime.date | None = None
+
+
+class AssociationMemberIn(Schema):
+    person: int  # a person of the community's network
+    role: AssociationRole = AssociationRole.MEMBER
+    joined_on: datetime.date | None = None  # today by default
+
+
+class MemberLeaveIn(Schema):
+    on: datetime.date | None = None  # today by default
+
+
+class TeamMemberOut(Schema):
+    id: int
+    team_id: int
+    person_id: int
+    person_name: str
+    leader: bool
+    joined_on: datetime.date
+    left_on: datetime.date | None
+
+    @staticmethod
+    def resolve_person_name(obj: TeamMember) -> str:
+        return obj.person.name
+
+
+class TeamOut(Schema):
+    id: int
+    community_id: int
+    name: str
+    kind: str
+    kind_label: str
+    founded_on: datetime.date | None
+    description: str
+    members: int  # current members
+
+    @staticmethod
+    def resolve_kind_label(obj: Team) -> str:
+        return str(TeamKind(obj.kind).label)
+
+    @staticmethod
+    def resolve_members(obj: Team) -> int:
+        count = getattr(obj, "n_members", None)
+        return count if count is not None else obj.members.filter(left_on__isnull=True).count()
+
+
+class TeamDetailOut(TeamOut):
+    may_manage: bool
+    people: list[TeamMemberOut]  # current and past members, current first
+
+    @staticmethod
+    def resolve_may_manage(obj: Team, context: dict[str, Any]) -> bool:
+        return queries.may_manage(context["request"].user, obj.path)
+
+    @staticmethod
+    def resolve_people(obj: Team) -> list[TeamMember]:
+        rows = obj.members.select_related("person").order_by("-leader", "joined_on", "id")
+        return sorted(rows, key=lambda m: m.left_on is not None)
+
+
+class TeamIn(Schema):
+    community: int
+    name: str
+    kind: TeamKind
+    founded_on: datetime.date | None = None
+    description: str = ""
+
+
+class TeamMemberIn(Schema):
+    person: int  # a person of the community's network
+    leader: bool = False
+    joined_on: datetime.date | None = None  # today by default
+
+
+# --- associations ----------------------------------------------------------------------------------
+
+
+def _member_count(qs: QuerySet[Any]) -> QuerySet[Any]:
+    return qs.annotate(n_members=Count("members", filter=Q(members__left_on__isnull=True)))
+
+
+@router.get(
+    "/network/associations",
+    response=responses({200: list[AssociationOut]}, 404, 422),
+    summary="The neighbourhood associations (街坊会) in scope",
+)
+@paginate(LimitOffsetPagination)
+def list_associations(request: HttpRequest, filters: Query[GroupFilter]) -> object:
+    require_network(request)
+    qs = queries.associations_for(request.user)
+    if filters.community is not None:
+        qs = qs.filter(community_id=filters.community)
+    return _member_count(qs).order_by("path", "name", "id")
+
+
+@router.get(
+    "/network/associations/{association_id}",
+    response=responses({200: AssociationDetailOut}, 404),
+    summary="One association with its members, current and past",
+)
+def get_association(request: HttpRequest, association_id: int) -> Association:
+    return queries.access_association(request.user, association_id)
+
+
+@router.post(
+    "/network/associations",
+    response=responses({201: AssociationDetailOut}, 400, 403, 404, 422),
+    summary="Found a neighbourhood association of a community or of one of its compounds",
+)
+def create_association(request: HttpRequest, payload: AssociationIn) -> object:
+    user = request.user
+    community = community_to_manage(user, payload.community)
+    compound = None
+    if payload.compound is not None:
+        compound = Place.objects.filter(pk=payload.compound).first()
+        if compound is None or not queries.may_manage(user, compound.path):
+            raise refuse(compound=_("Choose a compound of this community."))
+    association = actions.create_association(
+        user, community, payload.name, compound=compound, founded_on=payload.founded_on
+    )
+    return Reply(201, queries.access_association(user, association.pk))
+
+
+def _member_person(user: Any, person_id: int) -> Person | None:
+    return queries.people_for(user).filter(pk=person_id).first()
+
+
+@router.post(
+    "/network/associations/{association_id}/members",
+    response=responses({200: AssociationMemberOut, 201: AssociationMemberOut}, 400, 403, 404, 422),
+    summary="Add a person of the community's network to the association (200 when already a "
+    "member: their role is updated)",
+)
+def join_association(
+    request: HttpRequest, association_id: int, payload: AssociationMemberIn
+) -> object:
+    user = request.user
+    association = queries.access_association(user, association_id)
+    actions.require_manage(user, association.path)
+    person = _member_person(user, payload.person)
+    if person is None:
+        raise refuse(person=_("Choose a person of this community's network."))
+    existed = AssociationMember.objects.filter(
+        association=association, person=person, left_on__isnull=True
+    ).exists()
+    member = actions.join_association(
+        user, association, person, payload.role.value, joined_on=payload.joined_on
+    )
+    found = AssociationMember.objects.select_related("person").get(pk=member.pk)
+    return Reply(200 if existed else 201, found)
+
+
+@router.post(
+    "/network/association-members/{member_id}/leave",
+    response=responses({200: AssociationMemberOut}, 400, 403, 404, 422),
+    summary="Record that a member left the association (kept as history)",
+)
+def leave_association(request: HttpRequest, member_id: int, payload: MemberLeaveIn) -> object:
+    user = request.user
+    member = AssociationMember.objects.filter(pk=member_id).first()
+    if member is None:
+        raise Http404
+    association = queries.access_association(user, member.association_id)
+    actions.require_manage(user, association.path)
+    with renamed_fields({"left_on": "on"}):
+        actions.leave_association(user, member, payload.on)
+    return Reply(200, AssociationMember.objects.select_related("person").get(pk=member.pk))
+
+
+# --- teams -----------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/network/teams",
+    response=responses({200: list[TeamOut]}, 404, 422),
+    summary="The volunteer teams in scope",
+)
+@paginate(LimitOffsetPagination)
+def list_teams(request: HttpRequest, filters: Query[GroupFilter]) -> object:
+    require_network(request)
+    qs = queries.teams_for(request.user)
+    if filters.community is not None:
+        qs = qs.filter(community_id=filters.community)
+    return _member_count(qs).order_by("path", "name", "id")
+
+
+@router.get(
+    "/network/teams/{team_id}",
+    response=responses({200: TeamDetailOut}, 404),
+    summary="One volunteer team with its members, current and past",
+)
+def get_team(request: HttpRequest, team_id: int) -> Team:
+    return queries.access_team(request.user, team_id)
+
+
+@router.post(
+    "/network/teams",
+    response=responses({201: TeamDetailOut}, 400, 403, 404, 422),
+    summary="Found a volunteer team of a community",
+)
+def create_team(request: HttpRequest, payload: TeamIn) -> object:
+    user = request.user
+    community = community_to_manage(user, payload.community)
+    team = actions.create_team(
+        user,
+        community,
+        payload.name,
+        payload.kind.value,
+        founded_on=payload.founded_on,
+        description=payload.description,
+    )
+    return Reply(201, queries.access_team(user, team.pk))
+
+
+@router.post(
+    "/network/teams/{team_id}/members",
+    response=responses({200: TeamMemberOut, 201: TeamMemberOut}, 400, 403, 404, 422),
+    summary="Add a person of the community's network to the team (200 when already in it)",
+)
+def join_team(request: HttpRequest, team_id: int, payload: TeamMemberIn) -> object:
+    user = request.user
+    team = queries.access_team(user, team_id)
+    actions.require_manage(user, team.path)
+    person = _member_person(user, payload.person)
+    if person is None:
+        raise refuse(person=_("Choose a person of this community's network."))
+    existed = TeamMember.objects.filter(team=team, person=person, left_on__isnull=True).exists()
+    member = actions.join_team(
+        user, team, person, leader=payload.leader, joined_on=payload.joined_on
+    )
+    found = TeamMember.objects.select_related("person").get(pk=member.pk)
+    return Reply(200 if existed else 201, found)
+
+
+@router.post(
+    "/network/team-members/{member_id}/leave",
+    response=responses({200: TeamMemberOut}, 400, 403, 404, 422),
+    summary="Record that a member left the team (kept as history)",
+)
+def leave_team(request: HttpRequest, member_id: int, payload: MemberLeaveIn) -> object:
+    user = request.user
+    member = TeamMember.objects.filter(pk=member_id).first()
+    if member is None:
+        raise Http404
+    team = queries.access_team(user, member.team_id)
+    actions.require_manage(user, team.path)
+    with renamed_fields({"left_on": "on"}):
+        actions.leave_team(user, member, payload.on)
+    return Reply(200, TeamMember.objects.select_related("person").get(pk=member.pk))
