@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "linli.cases",
     "linli.network",
     "linli.party",
+    "linli.site",
 ]
 
 MIDDLEWARE = [
@@ -113,7 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "linli.core.context_processors.navigation",
+                "linli.site.context_processors.navigation",
             ],
         },
     },
@@ -148,7 +149,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["linli.accounts.backends.PhoneOrUsernameBackend"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "site:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 PASSWORD_HASHERS = [

@@ -8,7 +8,7 @@ admin.site.site_header = "Linli 邻里"
 admin.site.site_title = "Linli 邻里"
 
 urlpatterns = [
-    path("", include("linli.core.urls")),
+    path("", include("linli.site.urls")),
     path("accounts/", include("linli.accounts.urls")),
     path("places/", include("linli.places.urls")),
     path("people/", include("linli.people.urls")),

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from linli.accounts.models import User
-from linli.core.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
 from linli.places.models import Grid, Lane, Place, PlaceKind
+from linli.site.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
 from tests.conftest import demo_loaded_once
 
 pytestmark = pytest.mark.django_db

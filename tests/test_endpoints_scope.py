@@ -84,9 +84,9 @@ class Route:
 
 
 ROUTES = [
-    Route("core:home", lambda w: "/", "own"),
-    Route("core:audit", lambda w: "/audit/", "list"),
-    Route("core:healthz", lambda w: "/healthz", "public"),
+    Route("site:home", lambda w: "/", "own"),
+    Route("site:audit", lambda w: "/audit/", "list"),
+    Route("site:healthz", lambda w: "/healthz", "public"),
     Route("places:index", lambda w: "/places/", "list"),
     Route("places:detail", lambda w: f"/places/{w.a.building.pk}/", "scoped", owner="chief"),
     Route("places:grid", lambda w: f"/places/grids/{w.a.grid.pk}/", "scoped", owner="grid_worker"),

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from linli.accounts.models import User
-from linli.core.management.commands.demo import DEMO_USERS
+from linli.site.management.commands.demo import DEMO_USERS
 from tests.conftest import demo_loaded_once
 
 pytestmark = pytest.mark.django_db

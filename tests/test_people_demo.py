@@ -136,7 +136,7 @@ class TestTheDemoStreet:
         assert not Membership.objects.filter(is_head=True).exclude(until=None).exists()
 
     def test_demo_logins_still_work_and_see_their_own_residents(self, demo_street):
-        from linli.core.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
+        from linli.site.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
 
         for _username, phone, *_rest in DEMO_USERS:
             response = Client().post(

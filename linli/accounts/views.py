@@ -49,7 +49,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 status = 401
             else:
                 login(request, user)
-                return redirect(next_url or "core:home")
+                return redirect(next_url or "site:home")
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
 
 

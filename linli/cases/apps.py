@@ -1,3 +1,5 @@
+from typing import Any, ClassVar
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,10 +8,24 @@ class CasesConfig(AppConfig):
     name = "linli.cases"
     label = "cases"
     verbose_name = _("Residents' requests")
+    # What the audit page calls this app's actions (linli.core.audit).
+    audit_labels: ClassVar[dict[str, Any]] = {
+        "case.create": _("took in a case"),
+        "case.accept": _("accepted a case"),
+        "case.reject": _("rejected a case"),
+        "case.assign": _("assigned a case"),
+        "case.start": _("started on a case"),
+        "case.resolve": _("resolved a case"),
+        "case.rate": _("recorded a rating"),
+        "case.close": _("closed a case"),
+        "case.reopen": _("reopened a case"),
+        "case.merge": _("merged a case"),
+        "case.escalate": _("escalated a case to the street"),
+        "case.reveal": _("revealed a reporter's phone number"),
+        "open311.issue": _("issued an Open311 key"),
+        "open311.revoke": _("revoked an Open311 key"),
+        "open311.file": _("filed a case through Open311"),
+    }
 
     def ready(self) -> None:
         from linli.cases import notify  # noqa: F401  (registers the outbox handler)
-        from linli.cases.open311 import AUDIT_LABELS
-        from linli.core.audit import ACTION_LABELS
-
-        ACTION_LABELS.update(AUDIT_LABELS)

@@ -36,7 +36,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
 from linli.core import audit
@@ -56,12 +55,6 @@ KEY_PREFIX = "o311_"
 # A building's or compound's address_id is its place id: short, unique, and unchanged when the
 # building is renamed or its path is renumbered. The places API and pages show the same id.
 MEDIA_URL_MAX = 500
-
-AUDIT_LABELS: dict[str, Any] = {
-    "open311.issue": gettext_lazy("issued an Open311 key"),
-    "open311.revoke": gettext_lazy("revoked an Open311 key"),
-    "open311.file": gettext_lazy("filed a case through Open311"),
-}
 
 # In XML a list becomes a parent element with one child per item, named here.
 ITEM_TAGS = {

@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from linli.accounts.actions import grant_role, revoke_grant
 from linli.accounts.models import Grant
@@ -690,23 +689,3 @@ def log_contact(actor: Any, data: ContactInput, *, now: datetime.datetime | None
             raise
         return Logged(earlier, [], repeated=True)  # the same form sent twice at once
     return Logged(contact, made)
-
-
-AUDIT_LABELS: dict[str, Any] = {
-    "network.person.create": _lazy("added a person to the network"),
-    "network.chief.recruit": _lazy("recruited a chief"),
-    "network.chief.decide": _lazy("decided a chief's status"),
-    "network.chief.assign": _lazy("gave a chief a building or lane"),
-    "network.chief.unassign": _lazy("ended a chief's assignment"),
-    "network.association.create": _lazy("founded a neighbourhood association"),
-    "network.association.join": _lazy("added an association member"),
-    "network.association.leave": _lazy("recorded an association member leaving"),
-    "network.association.role": _lazy("changed an association member's role"),
-    "network.team.leader": _lazy("changed a team's leader"),
-    "network.team.create": _lazy("founded a volunteer team"),
-    "network.team.join": _lazy("added a team member"),
-    "network.team.leave": _lazy("recorded a team member leaving"),
-    "network.visit": _lazy("logged a home visit"),
-    "network.patrol": _lazy("logged a patrol"),
-    "network.reception": _lazy("logged a reception day"),
-}

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from linli.core import views
+from linli.site import views
 
-app_name = "core"
+app_name = "site"
 urlpatterns = [
     path("", views.home, name="home"),
     path("audit/", views.audit_log, name="audit"),

@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "lanes": list(lanes_for(request.user).filter(pk__in=sorted(scope.lane_ids))),
         "nothing": scope.is_empty,
     }
-    return render(request, "core/home.html", context)
+    return render(request, "site/home.html", context)
 
 
 def audit_queryset(user: object) -> QuerySet[AuditEntry]:
@@ -47,7 +47,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if action:
         entries = entries.filter(action=action)
     page = page_of(request, entries.order_by("-at", "-id"))
-    return render(request, "core/audit.html", {"page": page, "action": action})
+    return render(request, "site/audit.html", {"page": page, "action": action})
 
 
 @require_GET

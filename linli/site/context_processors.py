@@ -16,7 +16,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    items = [(reverse("core:home"), _("Home"), "home")]
+    items = [(reverse("site:home"), _("Home"), "home")]
     if not scope_for(user, Cap.PLACES_VIEW).is_empty:
         items.append((reverse("places:index"), _("Places"), "places"))
     if not scope_for(user, Cap.PEOPLE_VIEW).is_empty:
@@ -32,6 +32,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if not scope_for(user, Cap.NETWORK_VIEW).is_empty:
         items.append((reverse("network:home"), _("Network"), "network"))
     if not scope_for(user, Cap.AUDIT_VIEW).is_empty:
-        items.append((reverse("core:audit"), _("Audit log"), "audit"))
+        items.append((reverse("site:audit"), _("Audit log"), "audit"))
     items.append((reverse("accounts:profile"), _("My account"), "account"))
     return {"nav": items}
