@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.context import current_request
 from linli.core.models import AuditEntry
+from linli.core.registry import contributions
 
 
 def record(
@@ -41,7 +41,7 @@ def record(
 
 
 # What each action is called on the audit page: core's own here; every app names its own actions in
-# its AppConfig's ``audit_labels`` (one way for all of them), collected at the first use.
+# its AppConfig's ``audit_labels`` (linli.core.registry), collected at the first use.
 AUDIT_LABELS: dict[str, Any] = {
     "keys.rotate": _("rotated the encryption key"),
 }
@@ -50,8 +50,8 @@ AUDIT_LABELS: dict[str, Any] = {
 @functools.cache
 def action_labels() -> dict[str, Any]:
     labels = dict(AUDIT_LABELS)
-    for config in apps.get_app_configs():
-        labels.update(getattr(config, "audit_labels", {}))
+    for more in contributions("audit_labels"):
+        labels.update(more)
     return labels
 
 

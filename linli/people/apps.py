@@ -8,6 +8,8 @@ class PeopleConfig(AppConfig):
     name = "linli.people"
     label = "people"
     verbose_name = _("Roster")
+    # Its part of the place page (linli.core.registry).
+    place_context = "linli.people.views.place_context"
     # What the audit page calls this app's actions (linli.core.audit).
     audit_labels: ClassVar[dict[str, Any]] = {
         "resident.create": _("added a resident"),

@@ -17,8 +17,8 @@ from linli.core.identifiers import mask_citizen_id, mask_mobile
 from linli.people import actions, queries
 from linli.people.forms import LeaveForm, NewResidentForm, ResidentForm, RevealForm, TagsForm
 from linli.people.models import PII_LABELS, CareTag, Membership, Resident, tag_label
-from linli.places.models import PlaceKind
-from linli.places.queries import access_place
+from linli.places.models import Place, PlaceKind
+from linli.places.queries import BuildingLayout, access_place
 
 
 def _require(user: Any, capability: str) -> None:
@@ -252,3 +252,22 @@ def _add_errors(form: Any, exc: ValidationError, fallback: str | None = None) ->
             form.add_error(key if key in form.fields else fallback, errors)
     else:
         form.add_error(fallback, exc.messages)
+
+
+def place_context(request: HttpRequest, place: Place, context: dict[str, object]) -> None:
+    """The roster's part of the place page (``PeopleConfig.place_context``): each dwelling's
+    household on a building's plan, a dwelling's members, whether one may be added."""
+    if not context.get("sees_people"):
+        return
+    layout = context.get("layout")
+    if isinstance(layout, BuildingLayout):
+        members = queries.households(request.user, place)
+        for _floor, cells in layout.rows:
+            for cell in cells:
+                for dwelling in cell:
+                    dwelling.members = members.get(dwelling.pk, [])  # type: ignore[attr-defined]
+        for dwelling in layout.loose:
+            dwelling.members = members.get(dwelling.pk, [])  # type: ignore[attr-defined]
+    if place.kind == PlaceKind.DWELLING:
+        context["members"] = queries.members_of(request.user, place)
+        context["may_add"] = scope_for(request.user, Cap.PEOPLE_EDIT).contains(place)

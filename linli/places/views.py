@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
-from linli.people import queries as people_queries
+from linli.core.registry import contributions
 from linli.places import queries
 from linli.places.models import Place, PlaceKind
 
@@ -56,19 +56,10 @@ def place_detail(request: HttpRequest, place_id: int) -> HttpResponse:
         request.user, Cap.NETWORK_VIEW
     ).contains(place)
     if place.kind == PlaceKind.BUILDING:
-        layout = queries.building_layout(place)
-        if sees_people:
-            members = people_queries.households(request.user, place)
-            for _floor, cells in layout.rows:
-                for cell in cells:
-                    for dwelling in cell:
-                        dwelling.members = members.get(dwelling.pk, [])  # type: ignore[attr-defined]
-            for dwelling in layout.loose:
-                dwelling.members = members.get(dwelling.pk, [])  # type: ignore[attr-defined]
-        context["layout"] = layout
-    if place.kind == PlaceKind.DWELLING and sees_people:
-        context["members"] = people_queries.members_of(request.user, place)
-        context["may_add"] = scope_for(request.user, Cap.PEOPLE_EDIT).contains(place)
+        context["layout"] = queries.building_layout(place)
+    # The apps above add their part (the roster: who lives in each dwelling).
+    for add_context in contributions("place_context"):
+        add_context(request, place, context)
     return render(request, "places/place.html", context)
 
 
