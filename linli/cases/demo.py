@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from linli.core import bulk
 from linli.core.paths import path_end
 from linli.places.models import Place, PlaceKind
 
@@ -200,40 +201,10 @@ def _check_columns() -> None:
             )
 
 
-def _write(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    if not rows:
-        return
-    names = ", ".join(columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
-
-
-def _reserve_ids(n: int, table: str = "cases_case") -> list[int]:
-    """``n`` ids for rows written in bulk to ``table`` (its sequence on PostgreSQL, past its
-    largest id on SQLite)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"  # noqa: S608
-                " FROM generate_series(1, %s)",
-                [n],
-            )
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
-        start = cursor.fetchone()[0] + 1
-        return list(range(start, start + n))
-
-
 def _flush(gen: _Gen, summary: Summary) -> None:
     if not gen.cases:
         return
-    ids = _reserve_ids(len(gen.cases))
+    ids = bulk.reserve_ids(Case._meta.db_table, len(gen.cases))
     for row in gen.cases:
         row[0] = ids[row[0]]
     if connection.vendor != "postgresql":
@@ -243,9 +214,9 @@ def _flush(gen: _Gen, summary: Summary) -> None:
             for i in (20, 21, 22, 23, 24, 25, 26, 27, 35):
                 if row[i] is not None:
                     row[i] = adapt(row[i])
-    _write("cases_case", CASE_COLUMNS, gen.cases)
+    bulk.write_rows(Case._meta.db_table, CASE_COLUMNS, gen.cases)
     events = [(ids[e[0]], *e[1:]) for e in gen.events]
-    _write("cases_caseevent", EVENT_COLUMNS, events)
+    bulk.write_rows(CaseEvent._meta.db_table, EVENT_COLUMNS, events)
     summary.cases += len(gen.cases)
     summary.events += len(events)
     gen.cases.clear()

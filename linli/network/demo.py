@@ -22,7 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from linli.cases.demo import _reserve_ids, _write
+from linli.core import bulk
 from linli.core.paths import path_end
 from linli.people.models import Resident
 from linli.places.models import Place, PlaceKind
@@ -94,7 +94,7 @@ class _Writer:
         if not self.contacts:
             return
         table = Contact._meta.db_table
-        ids = _reserve_ids(len(self.contacts), table)
+        ids = bulk.reserve_ids(table, len(self.contacts))
         sqlite = connection.vendor != "postgresql"
         adapt = connection.ops.adapt_datetimefield_value
         for i, row in enumerate(self.contacts):
@@ -106,8 +106,8 @@ class _Writer:
             (ids[local], dwelling, adapt(at) if sqlite else at)
             for local, dwelling, at in self.reach
         ]
-        _write(table, CONTACT_COLUMNS, self.contacts)
-        _write(Reach._meta.db_table, REACH_COLUMNS, reach)
+        bulk.write_rows(table, CONTACT_COLUMNS, self.contacts)
+        bulk.write_rows(Reach._meta.db_table, REACH_COLUMNS, reach)
         summary.contacts += len(self.contacts)
         summary.reached += len(reach)
         self.contacts.clear()

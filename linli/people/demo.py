@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 from stdnum.cn import ric
 
+from linli.core import bulk
 from linli.core.crypto import blind, keyring
 from linli.core.identifiers import region_known
 from linli.people.models import (
@@ -500,36 +501,6 @@ def _check_columns() -> None:
             )
 
 
-def _write(model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
-
-
-def _reserve_ids(n: int) -> list[int]:
-    """``n`` resident ids, taken from the sequence on PostgreSQL so that nothing else can take
-    them; on SQLite the transaction holds the write lock, so the next ids after the largest."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [Resident._meta.db_table, n],
-            )
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Resident._meta.db_table}")  # noqa: S608
-        start = cursor.fetchone()[0] + 1
-        return list(range(start, start + n))
-
-
 def _taken(indexes: list[str]) -> set[str]:
     """Which of these ID blind indexes the database already holds (numbers typed in or imported
     may sit in the slots the demo would use)."""
@@ -561,12 +532,20 @@ def _flush(gen: _Generator, summary: Summary) -> None:
     if not gen.residents:
         return
     _reissue(gen)
-    ids = _reserve_ids(len(gen.residents))
+    ids = bulk.reserve_ids(Resident._meta.db_table, len(gen.residents))
     for row in gen.residents:
         row[0] = ids[row[0]]
-    _write(Resident, RESIDENT_COLUMNS, gen.residents)
-    _write(Membership, MEMBERSHIP_COLUMNS, [(ids[m[0]], *m[1:]) for m in gen.memberships])
-    _write(ResidentTag, TAG_COLUMNS, [(t[0], ids[t[1]], t[2]) for t in gen.resident_tags])
+    bulk.write_rows(Resident._meta.db_table, RESIDENT_COLUMNS, gen.residents)
+    bulk.write_rows(
+        Membership._meta.db_table,
+        MEMBERSHIP_COLUMNS,
+        [(ids[m[0]], *m[1:]) for m in gen.memberships],
+    )
+    bulk.write_rows(
+        ResidentTag._meta.db_table,
+        TAG_COLUMNS,
+        [(t[0], ids[t[1]], t[2]) for t in gen.resident_tags],
+    )
     summary.residents += len(gen.residents)
     for rows in (gen.residents, gen.local, gen.memberships, gen.resident_tags):
         rows.clear()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from linli.core import bulk
 from linli.core.paths import segment
 from linli.people.importer.columns import HEADER
 from linli.people.importer.results import ImportResult
@@ -231,8 +232,8 @@ class PlaceMaker(Tables):
             self.result.add_error(row, HEADER[column], _("A place code is at most 32 characters."))
             return None
         new = self.new_place(parent, kind, text)
-        place_id = self.new_ids("places_place", 1)[0]
-        self.copy_rows("places_place", PLACE_COLUMNS, [self.place_row(place_id, new)])
+        place_id = bulk.reserve_ids("places_place", 1)[0]
+        bulk.write_rows("places_place", PLACE_COLUMNS, [self.place_row(place_id, new)])
         self.next_child[place_id] = 0  # just made: no children yet, no need to ask
         self.result.places_created += 1
         made = PlaceRef(place_id, new.path, new.grid_id, new.lane_id)
@@ -307,8 +308,8 @@ class PlaceMaker(Tables):
         if new:
             # A million-row file can bring hundreds of thousands of dwellings: written like the
             # residents, not through the ORM's bulk_create (~150 µs a place).
-            ids = self.new_ids("places_place", len(new))
-            self.copy_rows(
+            ids = bulk.reserve_ids("places_place", len(new))
+            bulk.write_rows(
                 "places_place",
                 PLACE_COLUMNS,
                 [self.place_row(place_id, n) for n, place_id in zip(new, ids, strict=True)],

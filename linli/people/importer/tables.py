@@ -4,7 +4,6 @@ and writes rows in bulk."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -104,70 +103,3 @@ class Tables:
             for tie in map(Tie._make, self._rows_by("people_membership", column, keys, Tie._fields))
             if tie.until is None
         ]
-
-    def _sequence(self, table: str) -> str:
-        """PostgreSQL: the sequence behind a table's id, looked up once."""
-        names: dict[str, str] = self.__dict__.setdefault("_sequences", {})
-        if table not in names:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-                names[table] = cursor.fetchone()[0]
-        return names[table]
-
-    def _id_block(self, table: str, n: int) -> Sequence[int]:
-        """PostgreSQL: ``n`` ids from the table's sequence, as a range when nobody else took one
-        meanwhile (nearly always), so that only two numbers cross the wire."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT min(v), max(v) FROM (SELECT nextval(%s::regclass) AS v"
-                " FROM generate_series(1, %s)) AS s",
-                [self._sequence(table), n],
-            )
-            low, high = cursor.fetchone()
-        if high - low == n - 1:
-            return range(low, high + 1)
-        return self.new_ids(table, n)  # interleaved with another session's: these are ours
-
-    def new_ids(self, table: str, n: int) -> list[int]:
-        """Ids for rows written with explicit keys, so the rows that refer to them can be written
-        in the same pass."""
-        with connection.cursor() as cursor:
-            if self.postgres:
-                cursor.execute(
-                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
-                    [self._sequence(table), n],
-                )
-                return [r[0] for r in cursor.fetchall()]
-            # SQLite: our transaction holds the write lock, so nobody else takes ids meanwhile.
-            cursor.execute(
-                f"SELECT max(coalesce((SELECT max(id) FROM {table}), 0),"  # noqa: S608
-                " coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))",
-                [table],
-            )
-            start = int(cursor.fetchone()[0]) + 1
-            return list(range(start, start + n))
-
-    def _copy_raw(self, table: str, columns: tuple[str, ...], text: bytes) -> None:
-        """PostgreSQL: COPY rows already in COPY's text format."""
-        if not text:
-            return
-        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy_:
-            copy_.write(text)
-
-    def copy_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        """Write ``rows`` into ``table``'s ``columns``: COPY on PostgreSQL, executemany elsewhere."""
-        if not rows:
-            return
-        with connection.cursor() as cursor:
-            if self.postgres:
-                sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-                with cursor.cursor.copy(sql) as copy_:
-                    for row in rows:
-                        copy_.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(columns))
-                cursor.executemany(
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
-                    rows,
-                )

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import connection
 
+from linli.core import bulk
 from linli.core.crypto import keyring
 from linli.people.actions import apply_clean
 from linli.people.importer.places import PlaceRef
@@ -92,7 +93,7 @@ class Updater(Tables):
                     "DELETE FROM people_residenttag WHERE resident_id = %s AND tag_id = %s",
                     tags_removed,
                 )
-        self.copy_rows("people_residenttag", TAG_COLUMNS, tags_added)
+        bulk.write_rows("people_residenttag", TAG_COLUMNS, tags_added)
         if changed:
             self._save_residents(changed)
 
@@ -148,10 +149,10 @@ class Updater(Tables):
                 )
             Membership.history.bulk_history_create(edited, update=True, default_user=user)
         if joined:
-            ids = self.new_ids("people_membership", len(joined))
+            ids = bulk.reserve_ids("people_membership", len(joined))
             for m, pk in zip(joined, ids, strict=True):
                 m.pk = pk
-            self.copy_rows(
+            bulk.write_rows(
                 "people_membership",
                 ("id", *MEMBERSHIP_COLUMNS),
                 [

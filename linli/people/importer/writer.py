@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from linli.core import bulk
 from linli.people.importer.columns import HEADER
 from linli.people.importer.pgcopy import from_copy
 from linli.people.importer.places import PlaceMaker, PlaceRef, Places
@@ -113,10 +114,10 @@ class Writer(PlaceMaker, Updater):
         if n <= 0:
             return range(0)
         if self.postgres:
-            ids: Sequence[int] = self._id_block("people_resident", n)
+            ids: Sequence[int] = bulk.reserve_id_block("people_resident", n)
         else:
             if self.next_id is None:
-                self.next_id = self.new_ids("people_resident", 1)[0]
+                self.next_id = bulk.reserve_ids("people_resident", 1)[0]
             ids = range(self.next_id, self.next_id + n)
             self.next_id += n
         if isinstance(ids, range):
@@ -173,8 +174,8 @@ class Writer(PlaceMaker, Updater):
             ties = [t for t in ties if t[0] not in skip]
             tags = [t for t in tags if t[0] not in skip]
             matched = [m for m in matched if m[2].id not in skip]
-        self.copy_rows("people_membership", MEMBERSHIP_COLUMNS, ties)
-        self.copy_rows("people_residenttag", TAG_COLUMNS, tags)
+        bulk.write_rows("people_membership", MEMBERSHIP_COLUMNS, ties)
+        bulk.write_rows("people_residenttag", TAG_COLUMNS, tags)
         self._update(matched)
 
     def _heads(self, named: list[tuple[int, int, int]], skip: set[int]) -> None:
@@ -205,9 +206,9 @@ class Writer(PlaceMaker, Updater):
         savepoint = transaction.savepoint()
         try:
             if isinstance(residents, bytes):
-                self._copy_raw("people_resident", RESIDENT_COLUMNS, residents)
+                bulk.copy_text("people_resident", RESIDENT_COLUMNS, residents)
             else:
-                self.copy_rows("people_resident", RESIDENT_COLUMNS, residents)
+                bulk.write_rows("people_resident", RESIDENT_COLUMNS, residents)
         except UniqueViolation:
             transaction.savepoint_rollback(savepoint)
             self.optimistic = False
@@ -223,13 +224,13 @@ class Writer(PlaceMaker, Updater):
         self._heads(batch.heads, skip)
         _residents, ties, tags = batch.text
         if not skip:
-            self._copy_raw("people_membership", MEMBERSHIP_COLUMNS, ties)
-            self._copy_raw("people_residenttag", TAG_COLUMNS, tags)
+            bulk.copy_text("people_membership", MEMBERSHIP_COLUMNS, ties)
+            bulk.copy_text("people_residenttag", TAG_COLUMNS, tags)
             return
         rows = [t for t in from_copy(ties, (0, 1), (3,)) if t[0] not in skip]
-        self.copy_rows("people_membership", MEMBERSHIP_COLUMNS, rows)
+        bulk.write_rows("people_membership", MEMBERSHIP_COLUMNS, rows)
         rows = [t for t in from_copy(tags, (0, 1)) if t[0] not in skip]
-        self.copy_rows("people_residenttag", TAG_COLUMNS, rows)
+        bulk.write_rows("people_residenttag", TAG_COLUMNS, rows)
 
     def _finish(
         self, batch: Batch, matched: list[tuple[Prepared, PlaceRef, Existing]]
@@ -322,7 +323,7 @@ class Writer(PlaceMaker, Updater):
             else:
                 seen.add(key)
                 fresh.append(r)
-        self.copy_rows("people_resident", RESIDENT_COLUMNS, fresh)
+        bulk.write_rows("people_resident", RESIDENT_COLUMNS, fresh)
         self.optimistic = not self.known
         return conflicts
 
