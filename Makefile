@@ -45,6 +45,7 @@ system-deps:
 	fi
 
 lint: $(VENV)/.installed-test
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy linli tests

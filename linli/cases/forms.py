@@ -9,21 +9,11 @@ from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.places.models import Place, PlaceKind
 
-from .models import Category, Channel, Priority, Rating, category_label
+from .models import Category, Channel, Priority, Rating
 from .photos import check
+from .queries import category_choices
 
 STAFF_CHANNELS = [(c.value, c.label) for c in Channel if c not in (Channel.QR, Channel.OPEN311)]
-
-
-def category_choices() -> list[tuple[str, str]]:
-    """The active categories, each child under its parent."""
-    categories = list(Category.objects.filter(active=True).order_by("order", "code"))
-    out: list[tuple[str, str]] = [("", "—")]
-    for top in (c for c in categories if c.parent_id is None):
-        out.append((str(top.pk), category_label(top)))
-        for child in (c for c in categories if c.parent_id == top.pk):
-            out.append((str(child.pk), f"{category_label(top)} › {category_label(child)}"))
-    return out
 
 
 class PhotoField(forms.FileField):

@@ -13,7 +13,7 @@ from linli.accounts.scope import scope_for
 from linli.core.paths import SEGMENT
 from linli.core.scope import Scope
 
-from .models import OPEN_STATES, Case, State
+from .models import OPEN_STATES, Case, Category, State, category_label
 
 
 def cases_for(user: Any, capability: str = Cap.CASES_VIEW) -> QuerySet[Case]:
@@ -113,3 +113,14 @@ def inbox(
     if state == "open":
         return qs.order_by("-overdue", "-priority", "received_at", "id")
     return qs.order_by("-received_at", "-id")
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """The active categories, each child under its parent."""
+    categories = list(Category.objects.filter(active=True).order_by("order", "code"))
+    out: list[tuple[str, str]] = [("", "—")]
+    for top in (c for c in categories if c.parent_id is None):
+        out.append((str(top.pk), category_label(top)))
+        for child in (c for c in categories if c.parent_id == top.pk):
+            out.append((str(child.pk), f"{category_label(top)} › {category_label(child)}"))
+    return out

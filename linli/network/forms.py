@@ -9,8 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from linli.cases.forms import category_choices
 from linli.cases.models import Category, Priority
+from linli.cases.queries import category_choices
 
 from .models import ChiefKind, ChiefStatus, ContactKind, Method
 
