@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from linli.cases import open311, workflow
-from linli.cases.models import Case, Category, Channel, Open311Client, State
+from linli.cases.models import OPEN_STATES, Case, Category, Channel, Open311Client, State
 from linli.core.models import AuditEntry
 from linli.places.models import Place
 from tests.conftest import square
@@ -406,7 +406,7 @@ def test_requests_filter_by_status_service_code_and_id(world, api, progress):
         return {r["service_request_id"] for r in response.json()}
 
     recent = {n: c for n, c in progress.items() if n != "old"}
-    open_ = {c.code for c in recent.values() if c.state in workflow.OPEN_STATES}
+    open_ = {c.code for c in recent.values() if c.state in OPEN_STATES}
     assert codes("status=open") == open_ and len(open_) == 5
     assert codes("status=closed") == {c.code for c in recent.values()} - open_
     assert codes("status=open,closed") == {c.code for c in recent.values()}

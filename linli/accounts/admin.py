@@ -11,7 +11,7 @@ from linli.accounts import actions
 from linli.accounts.models import ApiToken, Grant, User
 
 
-class GrantInline(admin.TabularInline):
+class GrantInline(admin.TabularInline):  # type: ignore[type-arg]  # not subscriptable at run time
     model = Grant
     fk_name = "user"
     extra = 0
@@ -24,7 +24,7 @@ class GrantInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
         ("Linli", {"fields": ("phone", "display_name")}),
@@ -35,7 +35,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Grant)
-class GrantAdmin(SimpleHistoryAdmin):
+class GrantAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history has no types
     list_display = ["user", "role", "place", "grid", "lane", "created_at", "revoked_at"]
     list_filter = ["role"]
     raw_id_fields = ["user", "place", "grid", "lane"]
@@ -74,7 +74,7 @@ class GrantAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
     list_display = [
         "name",
         "user",

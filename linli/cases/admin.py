@@ -15,7 +15,7 @@ from linli.cases.models import Open311Client
 
 
 @admin.register(Open311Client)
-class Open311ClientAdmin(admin.ModelAdmin):
+class Open311ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
     list_display = [
         "name",
         "community",

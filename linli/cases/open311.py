@@ -632,7 +632,7 @@ def _reporter_name(data: Any) -> str:
 
 
 def _description(data: Any) -> str:
-    description = data.get("description", "").strip()
+    description = str(data.get("description", "")).strip()
     media_url = data.get("media_url", "").strip()
     # A photo's address is kept as a line of the description for the worker; we fetch nothing.
     if media_url.startswith(("http://", "https://")) and len(media_url) <= MEDIA_URL_MAX:

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from linli.core.models import AuditEntry, OutboxMessage
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -28,7 +28,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
@@ -103,7 +103,8 @@ class Keyring:
         inner.update(f"{purpose}\0{value}".encode())
         outer = self._outer.copy()
         outer.update(inner.digest())
-        return outer.digest()[:16].hex()
+        digest: bytes = outer.digest()
+        return digest[:16].hex()
 
 
 def _decode_key(text: str, name: str) -> bytes:
@@ -157,7 +158,13 @@ def blind(value: str, purpose: str) -> str:
     return keyring().blind_index(value, purpose) if value else ""
 
 
-class EncryptedTextField(models.TextField):
+if TYPE_CHECKING:  # django-stubs' fields are generic (what is set, what is read); Django's are not
+    _TextField = models.TextField[str, str]
+else:
+    _TextField = models.TextField
+
+
+class EncryptedTextField(_TextField):
     """A text column stored encrypted. Search it through its blind index, never directly."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:

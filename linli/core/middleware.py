@@ -51,7 +51,7 @@ def client_ip(request: HttpRequest) -> str | None:
 
     peer = request.META.get("REMOTE_ADDR") or None
     if peer and peer in settings.LINLI_TRUSTED_PROXIES:
-        forwarded = request.META.get("HTTP_X_REAL_IP", "").strip()
+        forwarded = str(request.META.get("HTTP_X_REAL_IP", "")).strip()
         if forwarded:
             return forwarded[:45]
     return peer

@@ -9,7 +9,7 @@ comparisons are by byte, whatever the database's locale.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
@@ -40,7 +40,13 @@ def ancestors(path: str) -> list[str]:
     return [path[:i] for i in range(SEGMENT, len(path), SEGMENT)]
 
 
-class PathField(models.CharField):
+if TYPE_CHECKING:  # django-stubs' fields are generic (what is set, what is read); Django's are not
+    _CharField = models.CharField[str, str]
+else:
+    _CharField = models.CharField
+
+
+class PathField(_CharField):
     """A CharField that compares bytewise on PostgreSQL (collation "C")."""
 
     def db_parameters(self, connection: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from linli.people.models import CareTag
 
 
 @admin.register(CareTag)
-class CareTagAdmin(admin.ModelAdmin):
+class CareTagAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
     list_display = ["code", "name", "sensitive", "order"]
     list_editable = ["order"]
 

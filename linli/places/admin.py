@@ -14,7 +14,7 @@ from linli.places.models import Grid, Lane, Place, PlaceKind
 
 
 @admin.register(Place)
-class PlaceAdmin(SimpleHistoryAdmin):
+class PlaceAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history has no types
     list_display = ["name", "kind", "code", "path", "grid", "lane"]
     list_filter = ["kind"]
     search_fields = ["name", "code", "=path"]
@@ -67,7 +67,7 @@ class PlaceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Grid)
-class GridAdmin(SimpleHistoryAdmin):
+class GridAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history has no types
     list_display = ["code", "name", "community"]
     search_fields = ["code", "name"]
     raw_id_fields = ["community"]
@@ -93,7 +93,7 @@ class GridAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Lane)
-class LaneAdmin(SimpleHistoryAdmin):
+class LaneAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history has no types
     list_display = ["code", "name", "kind", "community"]
     search_fields = ["code", "name"]
     raw_id_fields = ["community"]

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
@@ -48,7 +49,7 @@ class GridOut(Schema):
     community_id: int
     code: str
     name: str
-    polygon: dict | None
+    polygon: dict[str, Any] | None
 
 
 class LaneOut(Schema):
@@ -99,7 +100,7 @@ def list_places(request: HttpRequest, filters: Query[PlaceFilter]) -> object:
     response={200: PlaceDetailOut, 401: Error, 404: Error},
     summary="One place, with the number of places of each kind under it",
 )
-def get_place(request: HttpRequest, place_id: int) -> dict:
+def get_place(request: HttpRequest, place_id: int) -> dict[str, Any]:
     place = queries.access_place(request.user, place_id)
     data = PlaceOut.from_orm(place).dict()
     data["counts"] = queries.counts_under(place) if place.kind != PlaceKind.DWELLING else {}

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -98,7 +100,7 @@ def lane_detail(request: HttpRequest, lane_id: int) -> HttpResponse:
     )
 
 
-def _polygon_svg(polygon: dict | None, buildings: list[Place]) -> dict | None:
+def _polygon_svg(polygon: dict[str, Any] | None, buildings: list[Place]) -> dict[str, Any] | None:
     """The grid's outline and its buildings as SVG coordinates (a 300×300 box, north up)."""
     if not polygon:
         return None
