@@ -31,12 +31,12 @@ def not_in_future(value: datetime.date | None) -> None:
         raise ValidationError(_("The date is in the future."))
 
 
-class CommunityField(forms.ModelChoiceField):
+class CommunityField(forms.ModelChoiceField):  # type: ignore[type-arg]  # not subscriptable at run time
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
 
 
-class CompoundField(forms.ModelChoiceField):
+class CompoundField(forms.ModelChoiceField):  # type: ignore[type-arg]  # not subscriptable at run time
     """Compounds of several communities: each named with its community when there are several."""
 
     def __init__(self, *args: Any, communities: list[Place], **kwargs: Any) -> None:
@@ -112,7 +112,7 @@ class PersonForm(_InCommunities):
         return int(resident_id)
 
     def clean_login_phone(self) -> str:
-        raw = self.cleaned_data.get("login_phone", "").strip()
+        raw = str(self.cleaned_data.get("login_phone", "")).strip()
         if not raw:
             return ""
         found = User.objects.filter(phone=normalize_phone(raw), is_active=True).first()
@@ -187,7 +187,7 @@ class TeamForm(_InCommunities):
     )
 
 
-class PersonField(forms.ModelChoiceField):
+class PersonField(forms.ModelChoiceField):  # type: ignore[type-arg]  # not subscriptable at run time
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
 

@@ -162,7 +162,10 @@ class TeamMemberIn(Schema):
 
 
 def _member_count(qs: QuerySet[Any]) -> QuerySet[Any]:
-    return qs.annotate(n_members=Count("members", filter=Q(members__left_on__isnull=True)))
+    counted: QuerySet[Any] = qs.annotate(
+        n_members=Count("members", filter=Q(members__left_on__isnull=True))
+    )
+    return counted
 
 
 @router.get(
