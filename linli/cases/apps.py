@@ -28,4 +28,4 @@ class CasesConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from linli.cases import notify  # noqa: F401  (registers the outbox handler)
+        from linli.cases import notify  # noqa: F401  (registers the outbox handler once the apps are loaded)

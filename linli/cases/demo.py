@@ -22,6 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from linli.accounts.models import Grant
+from linli.accounts.roles import Role
 from linli.core import bulk
 from linli.core.paths import path_end
 from linli.places.models import Place, PlaceKind
@@ -227,8 +229,6 @@ def _flush(gen: _Gen, summary: Summary) -> None:
 def assignees_for(root: Place) -> list[tuple[int, str, str, int | None]]:
     """(user id, kind, place path or "", grid id or None) of the people holding a role that takes
     cases under ``root``: a case goes to one of those whose grant covers its building."""
-    from linli.accounts.models import Grant
-    from linli.accounts.roles import Role
 
     roles = [Role.COMMUNITY_WORKER, Role.GRID_WORKER, Role.PROPERTY_STAFF, Role.PARTY_MEMBER]
     kinds: dict[str, str] = {str(role): str(kind) for role, kind in ASSIGNEE_KIND_OF_ROLE.items()}

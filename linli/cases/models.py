@@ -9,6 +9,7 @@ leaves a timeline event, an audit record and a notification in the outbox.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -354,7 +355,6 @@ class Open311Client(models.Model):
         return f"{self.name} ({self.key_prefix}…)"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
 
         if self.hourly_limit is not None and self.hourly_limit < 1:
             raise ValidationError({"hourly_limit": _("Allow at least one case an hour.")})

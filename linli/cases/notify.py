@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 
 from linli.core import outbox
 
+from .models import Case, CaseEvent, EventKind, Notification, State
+
 
 @outbox.handler("cases.notify")
 def notify(payload: dict[str, Any]) -> None:
-    from .models import Case, CaseEvent, Notification
 
     event = CaseEvent.objects.filter(pk=payload["event"]).select_related("case").first()
     if event is None:
@@ -42,7 +43,6 @@ def notify(payload: dict[str, Any]) -> None:
 
 def notification_text(event: Any) -> str:
     """What a notification says, in the current language."""
-    from .models import EventKind, State
 
     if event.kind == EventKind.STATE and event.to_state:
         return _("Case %(code)s is now “%(state)s”.") % {

@@ -10,9 +10,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .models import Case, CasePhoto
+from .models import Case, CasePhoto, PhotoKind
+from .workflow import Intake, take_in
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PER_CASE = 6
@@ -81,3 +83,17 @@ def path_of(photo: CasePhoto) -> Path:
     if media_root().resolve() not in path.parents:
         raise ValidationError("bad photo path")
     return path
+
+
+def take_in_with_photo(actor: Any, data: Intake, photo: Any) -> Case:
+    """Intake and its photo in one transaction; the file is removed if anything fails."""
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            case = take_in(actor, data)
+            if photo:
+                written.append(save(case, photo, PhotoKind.INTAKE).file)
+    except Exception:
+        discard(written)
+        raise
+    return case

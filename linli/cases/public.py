@@ -26,7 +26,7 @@ from linli.core.context import current_request
 from linli.core.models import AuditEntry
 from linli.places.models import Place, PlaceKind
 
-from . import workflow
+from . import photos, workflow
 from .forms import PublicCaseForm, RateForm
 from .models import Case, CaseEvent, Channel, State
 
@@ -74,8 +74,6 @@ def form(request: HttpRequest, token: str) -> HttpResponse:
         if _too_many(request):
             form.add_error(None, _("Too many requests from here just now; try again in an hour."))
         elif form.is_valid():
-            from .views import take_in_with_photo
-
             data = workflow.Intake(
                 channel=Channel.QR,
                 category=form.category_object(),
@@ -86,7 +84,7 @@ def form(request: HttpRequest, token: str) -> HttpResponse:
                 anonymous=form.cleaned_data["anonymous"],
             )
             try:
-                case = take_in_with_photo(None, data, form.cleaned_data.get("photo"))
+                case = photos.take_in_with_photo(None, data, form.cleaned_data.get("photo"))
             except ValidationError as exc:
                 for key, errs in exc.message_dict.items():
                     form.add_error(key if key in form.fields else None, errs)

@@ -4,8 +4,10 @@ timeline and the steps the user may take, the three rates, and the QR code sheet
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,6 +41,7 @@ from .forms import (
     intake_places,
 )
 from .models import Case, CaseEvent, Category, Notification, PhotoKind, State, category_label
+from .notify import notification_text
 from .paste import guess
 from .public import qr_url
 from .rates import rates, rates_by_child, sum_rates
@@ -128,7 +131,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 anonymous=form.cleaned_data["anonymous"],
             )
             try:
-                case = take_in_with_photo(user, data, form.cleaned_data.get("photo"))
+                case = photos.take_in_with_photo(user, data, form.cleaned_data.get("photo"))
             except ValidationError as exc:
                 _errors(form, exc)
             else:
@@ -137,20 +140,6 @@ def new(request: HttpRequest) -> HttpResponse:
     else:
         form = IntakeForm(user, initial={"place": request.GET.get("place")})
     return render(request, "cases/new.html", {"form": form, "paste_form": paste_form})
-
-
-def take_in_with_photo(actor: Any, data: workflow.Intake, photo: Any) -> Case:
-    """Intake and its photo in one transaction; the file is removed if anything fails."""
-    written: list[str] = []
-    try:
-        with transaction.atomic():
-            case = workflow.take_in(actor, data)
-            if photo:
-                written.append(photos.save(case, photo, PhotoKind.INTAKE).file)
-    except Exception:
-        photos.discard(written)
-        raise
-    return case
 
 
 @login_required
@@ -194,69 +183,89 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
 
 
 STEP_HANDLERS = ("accept", "start", "close")
+StepHandler = Callable[[HttpRequest, Case, list[str]], None]
+
+
+def _plain_step(action: str) -> StepHandler:
+    def do(request: HttpRequest, case: Case, written: list[str]) -> None:
+        getattr(workflow, action)(request.user, case.pk)
+
+    return do
+
+
+def _step_with_reason(action: str) -> StepHandler:
+    def do(request: HttpRequest, case: Case, written: list[str]) -> None:
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError({"reason": _("Give a reason.")})
+        getattr(workflow, action)(request.user, case.pk, form.cleaned_data["reason"])
+
+    return do
+
+
+def _assign(request: HttpRequest, case: Case, written: list[str]) -> None:
+    assignee = User.objects.filter(pk=request.POST.get("assignee") or 0).first()
+    workflow.assign(request.user, case.pk, assignee)
+
+
+def _resolve(request: HttpRequest, case: Case, written: list[str]) -> None:
+    form = ResolveForm(request.POST, request.FILES)
+    if not form.is_valid():
+        raise ValidationError([e for errs in form.errors.values() for e in errs])
+    updated = workflow.resolve(request.user, case.pk, form.cleaned_data["resolution"])
+    if form.cleaned_data.get("photo"):
+        written.append(photos.save(updated, form.cleaned_data["photo"], PhotoKind.RESOLUTION).file)
+
+
+def _rate(request: HttpRequest, case: Case, written: list[str]) -> None:
+    form = RateForm(request.POST)
+    if not form.is_valid() or not workflow.may_handle(request.user, case):
+        raise ValidationError(_("Choose one of the five levels."))
+    workflow.rate(request.user, case.pk, form.cleaned_data["rating"], form.cleaned_data["comment"])
+
+
+def _merge(request: HttpRequest, case: Case, written: list[str]) -> None:
+    form = MergeForm(request.POST)
+    code = form.data.get("primary", "").strip().upper()
+    primary = queries.cases_for(request.user).filter(code=code).first()
+    if primary is None:
+        raise ValidationError(_("No case here has this tracking code."))
+    workflow.merge(request.user, case.pk, primary.pk)
+
+
+def _comment(request: HttpRequest, case: Case, written: list[str]) -> None:
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("Write something."))
+    workflow.comment(
+        request.user, case.pk, form.cleaned_data["text"], public=form.cleaned_data["public"]
+    )
+
+
+# What each button of the case page does: (request, case, files written) -> None.
+STEPS: dict[str, StepHandler] = {
+    **{action: _plain_step(action) for action in STEP_HANDLERS},
+    **{action: _step_with_reason(action) for action in ("reject", "reopen", "escalate")},
+    "assign": _assign,
+    "resolve": _resolve,
+    "rate": _rate,
+    "merge": _merge,
+    "comment": _comment,
+}
 
 
 @login_required
 @require_POST
 def step(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     """One workflow step from the case page. Errors come back on the page, nothing changed."""
-    user = request.user
-    case = queries.access_case(user, case_id)
+    case = queries.access_case(request.user, case_id)
+    do = STEPS.get(action)
+    if do is None:
+        raise Http404
     written: list[str] = []
     try:
         with transaction.atomic():
-            if action in STEP_HANDLERS:
-                getattr(workflow, action)(user, case.pk)
-            elif action in ("reject", "reopen", "escalate"):
-                form = ReasonForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError({"reason": _("Give a reason.")})
-                getattr(workflow, action)(user, case.pk, form.cleaned_data["reason"])
-            elif action == "assign":
-                assignee = User.objects.filter(pk=request.POST.get("assignee") or 0).first()
-                workflow.assign(user, case.pk, assignee)
-            elif action == "resolve":
-                resolve_form = ResolveForm(request.POST, request.FILES)
-                if not resolve_form.is_valid():
-                    raise ValidationError(
-                        [e for errs in resolve_form.errors.values() for e in errs]
-                    )
-                updated = workflow.resolve(user, case.pk, resolve_form.cleaned_data["resolution"])
-                if resolve_form.cleaned_data.get("photo"):
-                    written.append(
-                        photos.save(
-                            updated, resolve_form.cleaned_data["photo"], PhotoKind.RESOLUTION
-                        ).file
-                    )
-            elif action == "rate":
-                rate_form = RateForm(request.POST)
-                if not rate_form.is_valid() or not workflow.may_handle(user, case):
-                    raise ValidationError(_("Choose one of the five levels."))
-                workflow.rate(
-                    user,
-                    case.pk,
-                    rate_form.cleaned_data["rating"],
-                    rate_form.cleaned_data["comment"],
-                )
-            elif action == "merge":
-                merge_form = MergeForm(request.POST)
-                code = merge_form.data.get("primary", "").strip().upper()
-                primary = queries.cases_for(user).filter(code=code).first()
-                if primary is None:
-                    raise ValidationError(_("No case here has this tracking code."))
-                workflow.merge(user, case.pk, primary.pk)
-            elif action == "comment":
-                comment_form = CommentForm(request.POST)
-                if not comment_form.is_valid():
-                    raise ValidationError(_("Write something."))
-                workflow.comment(
-                    user,
-                    case.pk,
-                    comment_form.cleaned_data["text"],
-                    public=comment_form.cleaned_data["public"],
-                )
-            else:
-                raise Http404
+            do(request, case, written)
     except (ValidationError, PermissionDenied) as exc:
         photos.discard(written)
         if isinstance(exc, PermissionDenied):
@@ -413,7 +422,6 @@ def qr_sheet(request: HttpRequest, place_id: int) -> HttpResponse:
                 path__gt=place.path, path__lt=place.path_end, kind="building"
             ).order_by("path")[:300]
         )
-    import segno
 
     sheets = []
     for building in buildings:
@@ -425,7 +433,6 @@ def qr_sheet(request: HttpRequest, place_id: int) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    from .notify import notification_text
 
     assert isinstance(request.user, User)  # login_required
     mine = Notification.objects.filter(user=request.user)

@@ -24,16 +24,19 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from linli.accounts.models import Grant, User
 from linli.accounts.roles import Cap, Role
 from linli.accounts.scope import scope_for
 from linli.core import audit, outbox
 from linli.core.crypto import blind
 from linli.core.errors import Conflict
 from linli.core.identifiers import parse_mobile
+from linli.core.paths import ancestors
 from linli.places.models import Place, PlaceKind
 
 from .models import (
@@ -147,6 +150,12 @@ class Intake:
     resident_id: int | None = None
 
 
+def _title(given: str, description: str) -> str:
+    """The title as given, or the description's first line; at most 40 characters."""
+    title = " ".join((given or description.splitlines()[0] if description else "").split())
+    return title[:39] + "…" if len(title) > 40 else title
+
+
 def clean_intake(data: Intake) -> Intake:
     errors: dict[str, list[str]] = {}
 
@@ -164,9 +173,7 @@ def clean_intake(data: Intake) -> Intake:
         fail("description", _("Describe the matter in a few words at least."))
     elif len(description) > 4000:
         fail("description", _("At most 4,000 characters."))
-    title = " ".join((data.title or description.splitlines()[0] if description else "").split())
-    if len(title) > 40:
-        title = title[:39] + "…"
+    title = _title(data.title, description)
     if data.priority not in Priority.values:
         fail("priority", _("Unknown priority."))
     phone = ""
@@ -363,10 +370,6 @@ def reject(actor: Any, case_id: int, reason: str, *, now: datetime.datetime | No
 def assignable(case: Case) -> list[Any]:
     """The people a case may be given to: anyone holding a role on its place, its grid or its lane
     (community and grid workers, property staff of its compound, partners, party members)."""
-    from django.db.models import Q
-
-    from linli.accounts.models import Grant, User
-    from linli.core.paths import ancestors
 
     covering = Q(place__path__in=[*ancestors(case.path), case.path])
     if case.grid_id:
@@ -389,10 +392,6 @@ def assignable(case: Case) -> list[Any]:
 def assignee_kinds(case: Case, user_ids: list[int]) -> dict[int, str]:
     """What each of these people would be, as the case's assignee: from their roles on the case's
     place (and its ancestors) and its grid, in one query whatever the number of people."""
-    from django.db.models import Q
-
-    from linli.accounts.models import Grant
-    from linli.core.paths import ancestors
 
     covering = Q(place__path__in=[*ancestors(case.path), case.path])
     if case.grid_id:

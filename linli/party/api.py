@@ -24,10 +24,12 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from linli.accounts.models import User
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core.api import Error, refuse, responses
 from linli.core.identifiers import mask_mobile
+from linli.places.models import Place
 from linli.places.queries import communities_for
 
 from . import actions, queries
@@ -356,7 +358,6 @@ def _managed_community(request: HttpRequest, community_id: int) -> Any:
     summary="Add a party organisation (a branch may be built in one of the community's compounds)",
 )
 def create_org(request: HttpRequest, payload: OrgIn) -> object:
-    from linli.places.models import Place
 
     community = _managed_community(request, payload.community)
     place = None
@@ -715,7 +716,6 @@ def list_units(request: HttpRequest) -> object:
     "the unit's service record there",
 )
 def add_contact(request: HttpRequest, unit_id: int, payload: ContactIn) -> object:
-    from linli.accounts.models import User
 
     unit, _rows = queries.access_unit(request.user, unit_id)
     communities = communities_for(request.user, Cap.PARTY_MANAGE)

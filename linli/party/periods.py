@@ -6,6 +6,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -39,7 +40,6 @@ class Period:
 
     @classmethod
     def current(cls, kind: str = "quarter", today: datetime.date | None = None) -> Period:
-        from django.utils import timezone
 
         today = today or timezone.localdate()
         if kind == "month":
@@ -103,7 +103,6 @@ class Period:
 
 def recent_periods(today: datetime.date | None = None) -> list[Period]:
     """Choices for the pages: the last 12 months, the last 4 quarters and the last 2 years."""
-    from django.utils import timezone
 
     today = today or timezone.localdate()
     out: list[Period] = []

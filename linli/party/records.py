@@ -8,12 +8,14 @@ Only confirmed hours count. Phone numbers are masked in every form of the record
 
 from __future__ import annotations
 
+import datetime
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import xlsxwriter
 from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -113,7 +115,6 @@ def service_record(unit: Unit, period: Period, rows_q: Q) -> ServiceRecord:
 
 
 def _midnight(day: Any, tz: Any) -> Any:
-    import datetime
 
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
 
@@ -123,7 +124,6 @@ def record_filename(record: ServiceRecord, ext: str) -> str:
 
 
 def to_xlsx(record: ServiceRecord) -> bytes:
-    import xlsxwriter
 
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from linli.accounts.models import User, normalize_phone
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.core import audit
 from linli.core.identifiers import mask_mobile
 from linli.core.paging import page_of
 from linli.places.models import Place, PlaceKind
@@ -715,7 +717,6 @@ def record_file(request: HttpRequest, unit_id: int, ext: str) -> HttpResponse:
         content_type = "application/pdf"
     else:
         raise Http404
-    from linli.core import audit
 
     audit.record(
         request.user,
@@ -738,7 +739,6 @@ def qr_sheet(request: HttpRequest) -> HttpResponse:
     communities = communities_for(request.user, Cap.PARTY_MANAGE)
     if not communities:
         raise Http404
-    import segno
 
     sheets = []
     for community in communities:
