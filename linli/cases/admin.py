@@ -3,13 +3,14 @@ shown once; clients are revoked, never deleted, so the audit log keeps what each
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from linli.accounts.models import User
 from linli.cases import open311
 from linli.cases.models import Open311Client
 
@@ -57,8 +58,9 @@ class Open311ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not sub
             obj.save(update_fields=["name", "hourly_limit"])
             return
         # The form has run the model's checks (``Open311Client.clean``).
+        staff = cast(User, request.user)  # the admin site needs a staff login
         client, key = open311.issue_key(
-            request.user, obj.name, obj.community, hourly_limit=obj.hourly_limit
+            staff, obj.name, obj.community, hourly_limit=obj.hourly_limit
         )
         obj.pk = client.pk
         obj.key_prefix, obj.key_digest, obj.created_at = (
@@ -75,4 +77,4 @@ class Open311ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not sub
     @admin.action(description=gettext_lazy("Revoke the selected keys"))
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         for client in queryset.select_related("community"):
-            open311.revoke_key(request.user, client)
+            open311.revoke_key(cast(User, request.user), client)

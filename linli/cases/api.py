@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from linli.accounts.models import User
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest
 from linli.core.api import query_error, refuse, renamed_fields, responses
 from linli.core.identifiers import mask_mobile
 from linli.places.models import Place
@@ -293,7 +294,7 @@ class RatesReportOut(Schema):
 _LIST_RELATED = ("category", "place", "assignee")
 
 
-def _require_cases(request: HttpRequest) -> None:
+def _require_cases(request: AuthedRequest) -> None:
     """Lists answer 404 to a user who may see no case at all, like the pages do."""
     if not queries.sees_cases(request.user):
         raise Http404
@@ -306,7 +307,7 @@ def _aware(moment: datetime.datetime | None) -> datetime.datetime | None:
 
 
 def _step(
-    request: HttpRequest,
+    request: AuthedRequest,
     case_id: int,
     action: str,
     do: Callable[[Case], object],
@@ -352,7 +353,7 @@ def _rates_out(r: Rates) -> dict[str, Any]:
     "overdue first, then urgent, then the oldest; the others newest first",
 )
 @paginate(LimitOffsetPagination)
-def list_cases(request: HttpRequest, filters: Query[CaseFilter]) -> object:
+def list_cases(request: AuthedRequest, filters: Query[CaseFilter]) -> object:
     _require_cases(request)
     user = request.user
     category_id = None
@@ -385,7 +386,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilter]) -> object:
     response=responses({201: CaseDetailOut}, 400, 403, 404, 422),
     summary="Take a case in for a resident (needs the right to take in cases at the place)",
 )
-def create_case(request: HttpRequest, payload: CaseIn) -> object:
+def create_case(request: AuthedRequest, payload: CaseIn) -> object:
     user = request.user
     # 404 when the place is out of sight, 403 when it is seen but the user may not take in there.
     try:
@@ -417,7 +418,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> object:
     summary="The response, resolution and satisfaction rates of the cases received in the last "
     "days, in the user's scope or under one place of it, with a row per child place",
 )
-def case_rates(request: HttpRequest, filters: Query[RatesFilter]) -> object:
+def case_rates(request: AuthedRequest, filters: Query[RatesFilter]) -> object:
     user = request.user
     scope = scope_for(user, Cap.CASES_VIEW)
     if scope.is_empty:
@@ -458,7 +459,7 @@ def case_rates(request: HttpRequest, filters: Query[RatesFilter]) -> object:
     response=responses({200: list[CategoryOut]}, 404),
     summary="The category tree with each category's deadlines, in the user's language",
 )
-def case_categories(request: HttpRequest) -> object:
+def case_categories(request: AuthedRequest) -> object:
     _require_cases(request)
     nodes: dict[int, dict[str, Any]] = {}
     parents: dict[int, int | None] = {}
@@ -488,7 +489,7 @@ def case_categories(request: HttpRequest) -> object:
     response=responses({200: CaseDetailOut}, 404),
     summary="One case with its timeline, its photos and the steps the user may take now",
 )
-def get_case(request: HttpRequest, case_id: int) -> Case:
+def get_case(request: AuthedRequest, case_id: int) -> Case:
     return queries.access_case(request.user, case_id)
 
 
@@ -497,7 +498,7 @@ def get_case(request: HttpRequest, case_id: int) -> Case:
     response=responses({200: list[AssigneeOut]}, 403, 404),
     summary="The people the case may be assigned to: anyone holding a role where it is",
 )
-def assignable(request: HttpRequest, case_id: int) -> object:
+def assignable(request: AuthedRequest, case_id: int) -> object:
     case = queries.access_case(request.user, case_id)
     if not workflow.may_step(request.user, case, "assign"):
         raise PermissionDenied(_("You may see this case but not assign it."))
@@ -523,7 +524,7 @@ _STEP_WITH_DATA = responses({200: CaseDetailOut}, 400, 403, 404, 422, conflict=C
     response=_STEP,
     summary="Accept a received case: the resolution deadline starts",
 )
-def accept(request: HttpRequest, case_id: int) -> object:
+def accept(request: AuthedRequest, case_id: int) -> object:
     return _step(request, case_id, "accept", lambda case: workflow.accept(request.user, case.pk))
 
 
@@ -532,7 +533,7 @@ def accept(request: HttpRequest, case_id: int) -> object:
     response=_STEP_WITH_DATA,
     summary="Reject a received case, telling the resident why (final)",
 )
-def reject(request: HttpRequest, case_id: int, payload: ReasonIn) -> object:
+def reject(request: AuthedRequest, case_id: int, payload: ReasonIn) -> object:
     return _step(
         request,
         case_id,
@@ -546,7 +547,7 @@ def reject(request: HttpRequest, case_id: int, payload: ReasonIn) -> object:
     response=_STEP_WITH_DATA,
     summary="Give an accepted case to someone holding a role where it is (or give it to another)",
 )
-def assign(request: HttpRequest, case_id: int, payload: AssignIn) -> object:
+def assign(request: AuthedRequest, case_id: int, payload: AssignIn) -> object:
     assignee = User.objects.filter(pk=payload.user_id, is_active=True).first()
     return _step(
         request,
@@ -562,7 +563,7 @@ def assign(request: HttpRequest, case_id: int, payload: AssignIn) -> object:
     response=_STEP,
     summary="Start work on an assigned case (its assignee, or a handler)",
 )
-def start(request: HttpRequest, case_id: int) -> object:
+def start(request: AuthedRequest, case_id: int) -> object:
     return _step(request, case_id, "start", lambda case: workflow.start(request.user, case.pk))
 
 
@@ -571,7 +572,7 @@ def start(request: HttpRequest, case_id: int) -> object:
     response=_STEP_WITH_DATA,
     summary="Say what was done (its assignee, or a handler); the resident is asked to rate it",
 )
-def resolve(request: HttpRequest, case_id: int, payload: ResolveIn) -> object:
+def resolve(request: AuthedRequest, case_id: int, payload: ResolveIn) -> object:
     return _step(
         request,
         case_id,
@@ -585,7 +586,7 @@ def resolve(request: HttpRequest, case_id: int, payload: ResolveIn) -> object:
     response=_STEP_WITH_DATA,
     summary="Record the resident's rating (after a call back); 1 or 2 reopens the case",
 )
-def rate(request: HttpRequest, case_id: int, payload: RateIn) -> object:
+def rate(request: AuthedRequest, case_id: int, payload: RateIn) -> object:
     return _step(
         request,
         case_id,
@@ -595,7 +596,7 @@ def rate(request: HttpRequest, case_id: int, payload: RateIn) -> object:
 
 
 @router.post("/cases/{case_id}/close", response=_STEP, summary="Close a resolved or rated case")
-def close(request: HttpRequest, case_id: int) -> object:
+def close(request: AuthedRequest, case_id: int) -> object:
     return _step(request, case_id, "close", lambda case: workflow.close(request.user, case.pk))
 
 
@@ -604,7 +605,7 @@ def close(request: HttpRequest, case_id: int) -> object:
     response=_STEP_WITH_DATA,
     summary="Reopen a resolved, rated or closed case to its assignee, with a reason",
 )
-def reopen(request: HttpRequest, case_id: int, payload: ReasonIn) -> object:
+def reopen(request: AuthedRequest, case_id: int, payload: ReasonIn) -> object:
     return _step(
         request,
         case_id,
@@ -618,7 +619,7 @@ def reopen(request: HttpRequest, case_id: int, payload: ReasonIn) -> object:
     response=_STEP_WITH_DATA,
     summary="Merge an open case into another (by its tracking code): it follows that one",
 )
-def merge(request: HttpRequest, case_id: int, payload: MergeIn) -> object:
+def merge(request: AuthedRequest, case_id: int, payload: MergeIn) -> object:
     code = payload.primary_code.strip().upper()
 
     def do(case: Case) -> object:
@@ -635,7 +636,7 @@ def merge(request: HttpRequest, case_id: int, payload: MergeIn) -> object:
     response=_STEP_WITH_DATA,
     summary="Mark an open case for the street to take up, with a reason",
 )
-def escalate(request: HttpRequest, case_id: int, payload: ReasonIn) -> object:
+def escalate(request: AuthedRequest, case_id: int, payload: ReasonIn) -> object:
     return _step(
         request,
         case_id,
@@ -649,7 +650,7 @@ def escalate(request: HttpRequest, case_id: int, payload: ReasonIn) -> object:
     response=responses({201: EventOut}, 400, 403, 404, 422),
     summary="Add a comment to the timeline (internal unless public)",
 )
-def comment(request: HttpRequest, case_id: int, payload: CommentIn) -> object:
+def comment(request: AuthedRequest, case_id: int, payload: CommentIn) -> object:
     user = request.user
     case = queries.access_case(user, case_id)
     if not workflow.may_step(user, case, "comment"):

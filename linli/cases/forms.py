@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import Viewer
 from linli.places.models import Place, PlaceKind
 
 from .models import Category, Channel, Priority, Rating
@@ -66,7 +67,7 @@ class IntakeForm(_CaseFields):
         "anonymous",
     ]
 
-    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, user: Viewer, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.places = intake_places(user)
         self.fields["place"].choices = [("", "—")] + [  # type: ignore[attr-defined]
@@ -77,7 +78,7 @@ class IntakeForm(_CaseFields):
         return next(p for p in self.places if p.pk == self.cleaned_data["place"])
 
 
-def intake_places(user: Any, limit: int = 1000) -> list[Place]:
+def intake_places(user: Viewer, limit: int = 1000) -> list[Place]:
     """The compounds and buildings a user may take cases in for, in tree order."""
     scope = scope_for(user, Cap.CASES_INTAKE)
     return list(

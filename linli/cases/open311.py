@@ -38,6 +38,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from linli.accounts.models import User
 from linli.core import audit
 from linli.core.paths import SEGMENT, path_end
 from linli.places.models import Grid, Place, PlaceKind
@@ -93,7 +94,7 @@ def key_digest(key: str) -> str:
 
 
 def issue_key(
-    actor: Any, name: str, community: Place, *, hourly_limit: int = 60
+    actor: User | None, name: str, community: Place, *, hourly_limit: int = 60
 ) -> tuple[Open311Client, str]:
     """A new client with its key; the key is returned here once and never stored."""
     name = " ".join(name.split())
@@ -124,7 +125,7 @@ def issue_key(
     return client, key
 
 
-def revoke_key(actor: Any, client: Open311Client) -> bool:
+def revoke_key(actor: User | None, client: Open311Client) -> bool:
     with transaction.atomic():
         revoked = Open311Client.objects.filter(pk=client.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from linli.accounts.models import User
+
 from .models import Case, CasePhoto, PhotoKind
 from .workflow import Intake, take_in
 
@@ -85,7 +87,7 @@ def path_of(photo: CasePhoto) -> Path:
     return path
 
 
-def take_in_with_photo(actor: Any, data: Intake, photo: Any) -> Case:
+def take_in_with_photo(actor: User | None, data: Intake, photo: Any) -> Case:
     """Intake and its photo in one transaction; the file is removed if anything fails."""
     written: list[str] = []
     try:

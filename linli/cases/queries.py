@@ -10,20 +10,21 @@ from django.http import Http404
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import Viewer
 from linli.core.paths import SEGMENT
 from linli.core.scope import Scope
 
 from .models import OPEN_STATES, Case, Category, State, category_label
 
 
-def cases_for(user: Any, capability: str = Cap.CASES_VIEW) -> QuerySet[Case]:
+def cases_for(user: Viewer, capability: str = Cap.CASES_VIEW) -> QuerySet[Case]:
     visible = scope_for(user, capability).q()
     if getattr(user, "is_authenticated", False):
         visible |= Q(assignee_id=user.pk)
     return Case.objects.filter(visible)
 
 
-def access_case(user: Any, case_id: int) -> Case:
+def access_case(user: Viewer, case_id: int) -> Case:
     case = (
         cases_for(user)
         .select_related("category", "place", "assignee", "created_by", "merged_into")
@@ -35,7 +36,7 @@ def access_case(user: Any, case_id: int) -> Case:
     return case
 
 
-def sees_cases(user: Any) -> bool:
+def sees_cases(user: Viewer) -> bool:
     """Whether the case pages are for this user at all: a scope, or a case assigned to them."""
     if not scope_for(user, Cap.CASES_VIEW).is_empty:
         return True
@@ -80,7 +81,7 @@ STATE_FILTERS: dict[str, tuple[str, ...]] = {
 
 
 def inbox(
-    user: Any,
+    user: Viewer,
     *,
     mine: bool,
     state: str = "open",

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from linli.accounts.models import User
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest
 from linli.core import audit
 from linli.core.identifiers import mask_mobile
 from linli.core.paging import page_of
@@ -57,7 +58,7 @@ def _errors(form: Any, exc: ValidationError) -> None:
 
 @login_required
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not queries.sees_cases(user):
         raise Http404
@@ -99,7 +100,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def new(request: HttpRequest) -> HttpResponse:
+def new(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if scope_for(user, Cap.CASES_INTAKE).is_empty:
         raise Http404
@@ -144,12 +145,12 @@ def new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = queries.access_case(request.user, case_id)
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
-def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
+def _detail_context(request: AuthedRequest, case: Case, **extra: Any) -> dict[str, Any]:
     user = request.user
     allowed = workflow.steps_for(user, case)
     # The rating has its own form; escalating and commenting are offered apart from the steps.
@@ -183,18 +184,18 @@ def _detail_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str,
 
 
 STEP_HANDLERS = ("accept", "start", "close")
-StepHandler = Callable[[HttpRequest, Case, list[str]], None]
+StepHandler = Callable[[AuthedRequest, Case, list[str]], None]
 
 
 def _plain_step(action: str) -> StepHandler:
-    def do(request: HttpRequest, case: Case, written: list[str]) -> None:
+    def do(request: AuthedRequest, case: Case, written: list[str]) -> None:
         getattr(workflow, action)(request.user, case.pk)
 
     return do
 
 
 def _step_with_reason(action: str) -> StepHandler:
-    def do(request: HttpRequest, case: Case, written: list[str]) -> None:
+    def do(request: AuthedRequest, case: Case, written: list[str]) -> None:
         form = ReasonForm(request.POST)
         if not form.is_valid():
             raise ValidationError({"reason": _("Give a reason.")})
@@ -203,12 +204,12 @@ def _step_with_reason(action: str) -> StepHandler:
     return do
 
 
-def _assign(request: HttpRequest, case: Case, written: list[str]) -> None:
+def _assign(request: AuthedRequest, case: Case, written: list[str]) -> None:
     assignee = User.objects.filter(pk=request.POST.get("assignee") or 0).first()
     workflow.assign(request.user, case.pk, assignee)
 
 
-def _resolve(request: HttpRequest, case: Case, written: list[str]) -> None:
+def _resolve(request: AuthedRequest, case: Case, written: list[str]) -> None:
     form = ResolveForm(request.POST, request.FILES)
     if not form.is_valid():
         raise ValidationError([e for errs in form.errors.values() for e in errs])
@@ -217,14 +218,14 @@ def _resolve(request: HttpRequest, case: Case, written: list[str]) -> None:
         written.append(photos.save(updated, form.cleaned_data["photo"], PhotoKind.RESOLUTION).file)
 
 
-def _rate(request: HttpRequest, case: Case, written: list[str]) -> None:
+def _rate(request: AuthedRequest, case: Case, written: list[str]) -> None:
     form = RateForm(request.POST)
     if not form.is_valid() or not workflow.may_handle(request.user, case):
         raise ValidationError(_("Choose one of the five levels."))
     workflow.rate(request.user, case.pk, form.cleaned_data["rating"], form.cleaned_data["comment"])
 
 
-def _merge(request: HttpRequest, case: Case, written: list[str]) -> None:
+def _merge(request: AuthedRequest, case: Case, written: list[str]) -> None:
     form = MergeForm(request.POST)
     code = form.data.get("primary", "").strip().upper()
     primary = queries.cases_for(request.user).filter(code=code).first()
@@ -233,7 +234,7 @@ def _merge(request: HttpRequest, case: Case, written: list[str]) -> None:
     workflow.merge(request.user, case.pk, primary.pk)
 
 
-def _comment(request: HttpRequest, case: Case, written: list[str]) -> None:
+def _comment(request: AuthedRequest, case: Case, written: list[str]) -> None:
     form = CommentForm(request.POST)
     if not form.is_valid():
         raise ValidationError(_("Write something."))
@@ -256,7 +257,7 @@ STEPS: dict[str, StepHandler] = {
 
 @login_required
 @require_POST
-def step(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+def step(request: AuthedRequest, case_id: int, action: str) -> HttpResponse:
     """One workflow step from the case page. Errors come back on the page, nothing changed."""
     case = queries.access_case(request.user, case_id)
     do = STEPS.get(action)
@@ -279,7 +280,7 @@ def step(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def reveal_phone(request: HttpRequest, case_id: int) -> HttpResponse:
+def reveal_phone(request: AuthedRequest, case_id: int) -> HttpResponse:
     """The reporter's number, to call them back: handlers only, with a reason, audited."""
     case = queries.access_case(request.user, case_id)
     if not workflow.may_handle(request.user, case) or not case.reporter_phone:
@@ -302,7 +303,7 @@ def reveal_phone(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def photo(request: HttpRequest, case_id: int, photo_id: int) -> FileResponse:
+def photo(request: AuthedRequest, case_id: int, photo_id: int) -> FileResponse:
     case = queries.access_case(request.user, case_id)
     found = case.photos.filter(pk=photo_id).first()
     if found is None:
@@ -322,7 +323,7 @@ PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365}
 
 @login_required
 @require_GET
-def rates_page(request: HttpRequest) -> HttpResponse:
+def rates_page(request: AuthedRequest) -> HttpResponse:
     user = request.user
     scope = scope_for(user, Cap.CASES_VIEW)
     if scope.is_empty:
@@ -383,7 +384,7 @@ BOARD_COLUMNS = (
 
 @login_required
 @require_GET
-def board(request: HttpRequest, place_id: int) -> HttpResponse:
+def board(request: AuthedRequest, place_id: int) -> HttpResponse:
     """A compound's (or a building's) cases at a glance: one column per stage, overdue first, and
     what was closed in the last 30 days."""
     place = access_place(request.user, place_id, Cap.CASES_VIEW)
@@ -411,7 +412,7 @@ def board(request: HttpRequest, place_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def qr_sheet(request: HttpRequest, place_id: int) -> HttpResponse:
+def qr_sheet(request: AuthedRequest, place_id: int) -> HttpResponse:
     """A printable sheet for a building (or each building of a compound): its QR code leading to
     the residents' form."""
     place = access_place(request.user, place_id, Cap.CASES_INTAKE)
@@ -432,7 +433,7 @@ def qr_sheet(request: HttpRequest, place_id: int) -> HttpResponse:
 
 
 @login_required
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: AuthedRequest) -> HttpResponse:
 
     assert isinstance(request.user, User)  # login_required
     mine = Notification.objects.filter(user=request.user)

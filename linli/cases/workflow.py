@@ -32,6 +32,7 @@ from django.utils.translation import pgettext_lazy
 from linli.accounts.models import Grant, User
 from linli.accounts.roles import Cap, Role
 from linli.accounts.scope import scope_for
+from linli.accounts.types import Viewer
 from linli.core import audit, outbox
 from linli.core.crypto import blind
 from linli.core.errors import Conflict
@@ -110,7 +111,7 @@ def _notify(case: Case, event: CaseEvent) -> None:
 
 def _event(
     case: Case,
-    actor: Any,
+    actor: User | None,
     kind: str,
     *,
     from_state: str = "",
@@ -201,7 +202,7 @@ def clean_intake(data: Intake) -> Intake:
     )
 
 
-def take_in(actor: Any, data: Intake, *, now: datetime.datetime | None = None) -> Case:
+def take_in(actor: User | None, data: Intake, *, now: datetime.datetime | None = None) -> Case:
     """A new case. ``actor`` is the staff member or chief taking it in, or None when a resident
     files it themselves (QR form, Open311): the caller has then checked how they reached it."""
     if actor is not None and not scope_for(actor, Cap.CASES_INTAKE).contains(data.place):
@@ -269,11 +270,11 @@ def _check(case: Case, action: str) -> str:
     return target
 
 
-def may_handle(user: Any, case: Case) -> bool:
+def may_handle(user: Viewer, case: Case) -> bool:
     return scope_for(user, Cap.CASES_HANDLE).contains(case)
 
 
-def may_step(user: Any, case: Case, action: str) -> bool:
+def may_step(user: Viewer, case: Case, action: str) -> bool:
     """Whether ``user`` may take this step on the case, whatever its state: a transition, or
     ``escalate`` (a handler) or ``comment`` (whoever may resolve it)."""
     if action == "escalate":
@@ -285,7 +286,7 @@ def may_step(user: Any, case: Case, action: str) -> bool:
     return may_handle(user, case)
 
 
-def steps_for(user: Any, case: Case) -> list[str]:
+def steps_for(user: Viewer, case: Case) -> list[str]:
     """The steps ``user`` may take on the case now, in the workflow's order, then ``escalate``
     and ``comment``: what the case page offers and what the API lists as ``steps``."""
     steps = [
@@ -301,7 +302,7 @@ def steps_for(user: Any, case: Case) -> list[str]:
 
 
 def _transition(
-    actor: Any,
+    actor: User | None,
     case_id: int,
     action: str,
     *,
@@ -341,7 +342,7 @@ def _transition(
     return case
 
 
-def accept(actor: Any, case_id: int, *, now: datetime.datetime | None = None) -> Case:
+def accept(actor: User | None, case_id: int, *, now: datetime.datetime | None = None) -> Case:
     def apply(case: Case, at: datetime.datetime) -> None:
         case.responded_at = case.responded_at or at
         case.accepted_at = at
@@ -351,7 +352,9 @@ def accept(actor: Any, case_id: int, *, now: datetime.datetime | None = None) ->
     return _transition(actor, case_id, "accept", apply=apply, now=now)
 
 
-def reject(actor: Any, case_id: int, reason: str, *, now: datetime.datetime | None = None) -> Case:
+def reject(
+    actor: User | None, case_id: int, reason: str, *, now: datetime.datetime | None = None
+) -> Case:
     reason = " ".join(reason.split())
     if len(reason) < 2:
         raise ValidationError({"reason": _("Tell the resident why the case is rejected.")})
@@ -411,12 +414,12 @@ def _kind_of(roles: set[str]) -> str:
     return AssigneeKind.WORKER
 
 
-def _assignee_kind(user: Any, case: Case) -> str:
+def _assignee_kind(user: User, case: Case) -> str:
     return assignee_kinds(case, [user.pk])[user.pk]
 
 
 def assign(
-    actor: Any, case_id: int, assignee: Any, *, now: datetime.datetime | None = None
+    actor: User | None, case_id: int, assignee: User | None, *, now: datetime.datetime | None = None
 ) -> Case:
     case = Case.objects.get(pk=case_id)
     if assignee is None or assignee.pk not in {u.pk for u in assignable(case)}:
@@ -432,11 +435,13 @@ def assign(
     return _transition(actor, case_id, "assign", note=note, apply=apply, now=now)
 
 
-def start(actor: Any, case_id: int, *, now: datetime.datetime | None = None) -> Case:
+def start(actor: User | None, case_id: int, *, now: datetime.datetime | None = None) -> Case:
     return _transition(actor, case_id, "start", now=now)
 
 
-def resolve(actor: Any, case_id: int, text: str, *, now: datetime.datetime | None = None) -> Case:
+def resolve(
+    actor: User | None, case_id: int, text: str, *, now: datetime.datetime | None = None
+) -> Case:
     text = text.strip()
     if len(text) < 2:
         raise ValidationError({"resolution": _("Say what was done.")})
@@ -452,7 +457,7 @@ def resolve(actor: Any, case_id: int, text: str, *, now: datetime.datetime | Non
 
 
 def rate(
-    actor: Any,
+    actor: User | None,
     case_id: int,
     rating: int,
     comment: str = "",
@@ -477,7 +482,7 @@ def rate(
     return case
 
 
-def close(actor: Any, case_id: int, *, now: datetime.datetime | None = None) -> Case:
+def close(actor: User | None, case_id: int, *, now: datetime.datetime | None = None) -> Case:
     def apply(case: Case, at: datetime.datetime) -> None:
         case.closed_at = at
 
@@ -485,7 +490,12 @@ def close(actor: Any, case_id: int, *, now: datetime.datetime | None = None) -> 
 
 
 def _reopen(
-    actor: Any, case_id: int, reason: str, *, now: datetime.datetime | None, check: bool = True
+    actor: User | None,
+    case_id: int,
+    reason: str,
+    *,
+    now: datetime.datetime | None,
+    check: bool = True,
 ) -> Case:
     def apply(case: Case, at: datetime.datetime) -> None:
         case.closed_at = None
@@ -498,7 +508,9 @@ def _reopen(
     )
 
 
-def reopen(actor: Any, case_id: int, reason: str, *, now: datetime.datetime | None = None) -> Case:
+def reopen(
+    actor: User | None, case_id: int, reason: str, *, now: datetime.datetime | None = None
+) -> Case:
     reason = " ".join(reason.split())
     if len(reason) < 2:
         raise ValidationError({"reason": _("Say why the case is reopened.")})
@@ -506,7 +518,7 @@ def reopen(actor: Any, case_id: int, reason: str, *, now: datetime.datetime | No
 
 
 def merge(
-    actor: Any, case_id: int, primary_id: int, *, now: datetime.datetime | None = None
+    actor: User | None, case_id: int, primary_id: int, *, now: datetime.datetime | None = None
 ) -> Case:
     """``case_id`` becomes part of ``primary_id``: it leaves the workflow and follows the primary."""
     if case_id == primary_id:
@@ -528,7 +540,7 @@ def merge(
 
 
 def escalate(
-    actor: Any, case_id: int, reason: str, *, now: datetime.datetime | None = None
+    actor: User, case_id: int, reason: str, *, now: datetime.datetime | None = None
 ) -> Case:
     reason = " ".join(reason.split())
     if len(reason) < 2:
@@ -553,7 +565,7 @@ def escalate(
     return case
 
 
-def comment(actor: Any, case_id: int, text: str, *, public: bool = False) -> CaseEvent:
+def comment(actor: User, case_id: int, text: str, *, public: bool = False) -> CaseEvent:
     text = text.strip()
     if not text:
         raise ValidationError({"text": _("Write something.")})

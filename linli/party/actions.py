@@ -25,6 +25,7 @@ from linli.accounts.actions import grant_role
 from linli.accounts.models import User
 from linli.accounts.roles import Cap, Role
 from linli.accounts.scope import scope_for
+from linli.accounts.types import Viewer
 from linli.core import audit
 from linli.core.crypto import blind
 from linli.core.errors import Conflict
@@ -62,7 +63,7 @@ class AlreadyDecided(Conflict):
     """The registration or the hours were decided the other way already."""
 
 
-def _require(actor: Any, capability: str, place: Place) -> None:
+def _require(actor: User, capability: str, place: Place) -> None:
     if not scope_for(actor, capability).covers_path(place.path):
         raise not_allowed()
 
@@ -89,7 +90,7 @@ def clean_uscc(value: str) -> str:
 
 
 def create_org(
-    actor: Any,
+    actor: User | None,
     *,
     kind: str,
     name: str,
@@ -130,7 +131,7 @@ def create_org(
     return org
 
 
-def set_secretary(actor: Any, org: PartyOrg, member: PartyMember | None) -> PartyOrg:
+def set_secretary(actor: User, org: PartyOrg, member: PartyMember | None) -> PartyOrg:
     _require(actor, Cap.PARTY_MANAGE, org.community)
     if member is not None and member.community_id != org.community_id:
         raise ValidationError({"secretary": _("The secretary is a member of this community.")})
@@ -162,7 +163,7 @@ def _resident_by_phone(community: Place, phone_index: str) -> Resident | None:
 
 
 def add_member(
-    actor: Any,
+    actor: User | None,
     *,
     community: Place,
     name: str,
@@ -303,7 +304,7 @@ def _account_for(registration: Registration) -> User:
     return user
 
 
-def approve(actor: Any, registration_id: int) -> Registration:
+def approve(actor: User, registration_id: int) -> Registration:
     with transaction.atomic():
         registration = (
             Registration.objects.select_for_update()
@@ -368,7 +369,7 @@ def approve(actor: Any, registration_id: int) -> Registration:
     return registration
 
 
-def reject(actor: Any, registration_id: int, reason: str) -> Registration:
+def reject(actor: User, registration_id: int, reason: str) -> Registration:
     reason = _words(reason, 500)
     if not reason:
         raise ValidationError({"reason": _("Give a reason.")})
@@ -399,7 +400,7 @@ def reject(actor: Any, registration_id: int, reason: str) -> Registration:
 
 
 def publish(
-    actor: Any,
+    actor: User,
     community: Place,
     *,
     kind: str,
@@ -442,7 +443,7 @@ def publish(
     return post
 
 
-def close_post(actor: Any, post_id: int) -> Post:
+def close_post(actor: User, post_id: int) -> Post:
     with transaction.atomic():
         post = Post.objects.select_for_update().select_related("community").get(pk=post_id)
         _require(actor, Cap.PARTY_MANAGE, post.community)
@@ -455,9 +456,9 @@ def close_post(actor: Any, post_id: int) -> Post:
     return post
 
 
-def member_of(user: Any, community_id: int) -> PartyMember | None:
+def member_of(user: Viewer, community_id: int) -> PartyMember | None:
     """The user's own active member record in a community where they may serve."""
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):  # an anonymous visitor
         return None
     member = (
         PartyMember.objects.filter(user_id=user.pk, community_id=community_id, status="active")
@@ -477,7 +478,7 @@ class AlreadyClaimed(Conflict):
     pass
 
 
-def claim(actor: Any, post_id: int) -> Claim:
+def claim(actor: User, post_id: int) -> Claim:
     """Take one place of a post. Race-safe on SQLite and PostgreSQL alike: the place is taken by
     ``UPDATE … SET claimed = claimed + 1 WHERE id = … AND claimed < capacity AND state = 'open'``
     in the same transaction that inserts the claim. Concurrent claimers queue on the row (the
@@ -508,7 +509,7 @@ def claim(actor: Any, post_id: int) -> Claim:
     return made
 
 
-def withdraw(actor: Any, claim_id: int) -> Claim:
+def withdraw(actor: User, claim_id: int) -> Claim:
     """Give a claimed place back. The member themselves, or a worker of the community."""
     with transaction.atomic():
         found = Claim.objects.select_for_update().select_related("member", "post").get(pk=claim_id)
@@ -540,7 +541,7 @@ def _hours(value: Any) -> Decimal:
 
 
 def log_hours(
-    actor: Any, claim_id: int, *, served_on: datetime.date, hours: Any, note: str = ""
+    actor: User, claim_id: int, *, served_on: datetime.date, hours: Any, note: str = ""
 ) -> ServiceHours:
     """The member's own hours against one of their claims: waiting until a worker confirms."""
     found = Claim.objects.select_related("member", "post").filter(pk=claim_id).first()
@@ -571,7 +572,7 @@ def log_hours(
     return row
 
 
-def _decide_hours(actor: Any, hours_id: int, status: str, reason: str = "") -> ServiceHours:
+def _decide_hours(actor: User, hours_id: int, status: str, reason: str = "") -> ServiceHours:
     with transaction.atomic():
         row = ServiceHours.objects.select_for_update().get(pk=hours_id)
         if not scope_for(actor, Cap.PARTY_MANAGE).covers_path(row.path):
@@ -594,11 +595,11 @@ def _decide_hours(actor: Any, hours_id: int, status: str, reason: str = "") -> S
     return row
 
 
-def confirm_hours(actor: Any, hours_id: int) -> ServiceHours:
+def confirm_hours(actor: User, hours_id: int) -> ServiceHours:
     return _decide_hours(actor, hours_id, HoursStatus.CONFIRMED)
 
 
-def reject_hours(actor: Any, hours_id: int, reason: str) -> ServiceHours:
+def reject_hours(actor: User, hours_id: int, reason: str) -> ServiceHours:
     reason = _words(reason, 300)
     if not reason:
         raise ValidationError({"reason": _("Give a reason.")})
@@ -606,7 +607,7 @@ def reject_hours(actor: Any, hours_id: int, reason: str) -> ServiceHours:
 
 
 def evaluate(
-    actor: Any, member_id: int, *, period: str, grade: str, comment: str = ""
+    actor: User, member_id: int, *, period: str, grade: str, comment: str = ""
 ) -> Evaluation:
     member = PartyMember.objects.get(pk=member_id)
     if not scope_for(actor, Cap.PARTY_MANAGE).covers_path(member.path):
@@ -639,7 +640,7 @@ def evaluate(
     return row
 
 
-def add_contact(actor: Any, unit: Unit, user: User, community: Place) -> UnitContact:
+def add_contact(actor: User, unit: Unit, user: User, community: Place) -> UnitContact:
     """Make ``user`` a partner contact of ``unit`` in ``community``: they read its service record."""
     _require(actor, Cap.PARTY_MANAGE, community)
     with transaction.atomic():

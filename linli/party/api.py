@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
@@ -27,6 +27,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from linli.accounts.models import User
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest
 from linli.core.api import Error, refuse, responses
 from linli.core.identifiers import mask_mobile
 from linli.places.models import Place
@@ -315,7 +316,7 @@ class PeriodQuery(Schema):
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _require_view(request: HttpRequest) -> None:
+def _require_view(request: AuthedRequest) -> None:
     if scope_for(request.user, Cap.PARTY_VIEW).is_empty:
         raise Http404
 
@@ -334,7 +335,7 @@ def _act(do: Callable[[], Any], status: int = 200) -> Any:
     response=responses({200: list[OrgOut]}, 404),
     summary="Party organisations in scope (committees, general branches, branches) with secretaries",
 )
-def list_orgs(request: HttpRequest) -> object:
+def list_orgs(request: AuthedRequest) -> object:
     _require_view(request)
     return list(
         queries.orgs_for(request.user)
@@ -343,7 +344,7 @@ def list_orgs(request: HttpRequest) -> object:
     )
 
 
-def _managed_community(request: HttpRequest, community_id: int) -> Any:
+def _managed_community(request: AuthedRequest, community_id: int) -> Any:
     """404 out of sight, 403 when seen but not managed."""
     try:
         return queries.access_community(request.user, community_id, Cap.PARTY_MANAGE)
@@ -357,7 +358,7 @@ def _managed_community(request: HttpRequest, community_id: int) -> Any:
     response=responses({201: OrgOut}, 400, 403, 404, 422, conflict=Error),
     summary="Add a party organisation (a branch may be built in one of the community's compounds)",
 )
-def create_org(request: HttpRequest, payload: OrgIn) -> object:
+def create_org(request: AuthedRequest, payload: OrgIn) -> object:
 
     community = _managed_community(request, payload.community)
     place = None
@@ -389,7 +390,7 @@ def create_org(request: HttpRequest, payload: OrgIn) -> object:
     response=responses({200: OrgOut}, 400, 403, 404, 422, conflict=Error),
     summary="Name the organisation's secretary (a member of its community), or leave it vacant",
 )
-def set_secretary(request: HttpRequest, org_id: int, payload: SecretaryIn) -> object:
+def set_secretary(request: AuthedRequest, org_id: int, payload: SecretaryIn) -> object:
     org = queries.orgs_for(request.user).select_related("community").filter(pk=org_id).first()
     if org is None:
         raise Http404
@@ -411,7 +412,7 @@ def set_secretary(request: HttpRequest, org_id: int, payload: SecretaryIn) -> ob
     response=responses({201: MemberOut}, 400, 403, 404, 422, conflict=Error),
     summary="Add a registered or floating member (with the date a membership was transferred in)",
 )
-def create_member(request: HttpRequest, payload: MemberIn) -> object:
+def create_member(request: AuthedRequest, payload: MemberIn) -> object:
     community = _managed_community(request, payload.community)
     org = None
     if payload.org is not None:
@@ -442,7 +443,7 @@ def create_member(request: HttpRequest, payload: MemberIn) -> object:
     summary="Party members in scope, by name; phone numbers masked",
 )
 @paginate(LimitOffsetPagination)
-def list_members(request: HttpRequest, filters: Query[MemberFilter]) -> QuerySet[PartyMember]:
+def list_members(request: AuthedRequest, filters: Query[MemberFilter]) -> QuerySet[PartyMember]:
     _require_view(request)
     qs = queries.members_for(request.user).select_related("unit")
     if filters.kind is not None:
@@ -457,7 +458,7 @@ def list_members(request: HttpRequest, filters: Query[MemberFilter]) -> QuerySet
     response=responses({200: MemberOut}, 404),
     summary="One party member",
 )
-def get_member(request: HttpRequest, member_id: int) -> PartyMember:
+def get_member(request: AuthedRequest, member_id: int) -> PartyMember:
     return queries.access_member(request.user, member_id)
 
 
@@ -466,7 +467,7 @@ def get_member(request: HttpRequest, member_id: int) -> PartyMember:
     response=responses({200: EvaluationOut}, 400, 403, 404, 422, conflict=Error),
     summary="Grade a member for a period (again: replaces the grade)",
 )
-def evaluate(request: HttpRequest, member_id: int, payload: EvaluationIn) -> object:
+def evaluate(request: AuthedRequest, member_id: int, payload: EvaluationIn) -> object:
     member = queries.access_member(request.user, member_id)
     return _act(
         lambda: actions.evaluate(
@@ -489,7 +490,7 @@ def evaluate(request: HttpRequest, member_id: int, payload: EvaluationIn) -> obj
 )
 @paginate(LimitOffsetPagination)
 def list_registrations(
-    request: HttpRequest, filters: Query[StatusFilter]
+    request: AuthedRequest, filters: Query[StatusFilter]
 ) -> QuerySet[Registration]:
     _require_view(request)
     qs = queries.registrations_for(request.user).filter(status=filters.status.value)
@@ -504,7 +505,7 @@ def list_registrations(
     summary="Approve: the member record and a login are made, with the party member role on "
     "the community (a second approval changes nothing)",
 )
-def approve(request: HttpRequest, registration_id: int) -> object:
+def approve(request: AuthedRequest, registration_id: int) -> object:
     found = queries.access_registration(request.user, registration_id)
     return _act(lambda: actions.approve(request.user, found.pk))
 
@@ -514,7 +515,7 @@ def approve(request: HttpRequest, registration_id: int) -> object:
     response=responses({200: RegistrationOut}, 400, 403, 404, 422, conflict=Error),
     summary="Reject with a reason; the record is kept",
 )
-def reject(request: HttpRequest, registration_id: int, payload: ReasonIn) -> object:
+def reject(request: AuthedRequest, registration_id: int, payload: ReasonIn) -> object:
     found = queries.access_registration(request.user, registration_id)
     return _act(lambda: actions.reject(request.user, found.pk, payload.reason))
 
@@ -528,7 +529,7 @@ def reject(request: HttpRequest, registration_id: int, payload: ReasonIn) -> obj
     summary="Posts and tasks: all in view scope; a party member sees their community's open ones",
 )
 @paginate(LimitOffsetPagination)
-def list_posts(request: HttpRequest, filters: Query[PostFilter]) -> QuerySet[Post]:
+def list_posts(request: AuthedRequest, filters: Query[PostFilter]) -> QuerySet[Post]:
     if not queries.sees_party(request.user):
         raise Http404
     qs = queries.posts_for(request.user)
@@ -542,7 +543,7 @@ def list_posts(request: HttpRequest, filters: Query[PostFilter]) -> QuerySet[Pos
     response=responses({201: PostOut}, 400, 403, 404, 422, conflict=Error),
     summary="Publish a post or a task with its number of places",
 )
-def publish(request: HttpRequest, payload: PostIn) -> object:
+def publish(request: AuthedRequest, payload: PostIn) -> object:
     community = _managed_community(request, payload.community)
     return _act(
         lambda: actions.publish(
@@ -564,7 +565,7 @@ def publish(request: HttpRequest, payload: PostIn) -> object:
     response=responses({200: PostOut}, 404),
     summary="One post or task",
 )
-def get_post(request: HttpRequest, post_id: int) -> Post:
+def get_post(request: AuthedRequest, post_id: int) -> Post:
     return queries.access_post(request.user, post_id)
 
 
@@ -573,7 +574,7 @@ def get_post(request: HttpRequest, post_id: int) -> Post:
     response=responses({200: PostOut}, 403, 404, conflict=Error),
     summary="Close a post or task: no more claims",
 )
-def close_post(request: HttpRequest, post_id: int) -> object:
+def close_post(request: AuthedRequest, post_id: int) -> object:
     found = queries.access_post(request.user, post_id)
     return _act(lambda: actions.close_post(request.user, found.pk))
 
@@ -584,7 +585,7 @@ def close_post(request: HttpRequest, post_id: int) -> object:
     summary="Claim a place (a party member of the community); 409 when none is left or the "
     "member has claimed it already",
 )
-def claim(request: HttpRequest, post_id: int) -> object:
+def claim(request: AuthedRequest, post_id: int) -> object:
     found = queries.access_post(request.user, post_id)
 
     def do() -> Claim:
@@ -600,7 +601,7 @@ def claim(request: HttpRequest, post_id: int) -> object:
     summary="Claims in view scope and the user's own (``mine`` for only those), live ones",
 )
 @paginate(LimitOffsetPagination)
-def list_claims(request: HttpRequest, filters: Query[MineFilter]) -> QuerySet[Claim]:
+def list_claims(request: AuthedRequest, filters: Query[MineFilter]) -> QuerySet[Claim]:
     if not queries.sees_party(request.user):
         raise Http404
     qs = queries.claims_for(request.user).filter(withdrawn_at__isnull=True)
@@ -614,7 +615,7 @@ def list_claims(request: HttpRequest, filters: Query[MineFilter]) -> QuerySet[Cl
     response=responses({200: ClaimOut}, 403, 404, conflict=Error),
     summary="Give the place back (the member, or a worker of the community)",
 )
-def withdraw(request: HttpRequest, claim_id: int) -> object:
+def withdraw(request: AuthedRequest, claim_id: int) -> object:
     found = queries.access_claim(request.user, claim_id)
 
     def do() -> Claim:
@@ -629,7 +630,7 @@ def withdraw(request: HttpRequest, claim_id: int) -> object:
     response=responses({201: HoursOut}, 400, 403, 404, 422, conflict=Error),
     summary="Log the member's own service hours against their claim; they wait for a worker",
 )
-def log_hours(request: HttpRequest, claim_id: int, payload: HoursIn) -> object:
+def log_hours(request: AuthedRequest, claim_id: int, payload: HoursIn) -> object:
     found = queries.access_claim(request.user, claim_id)
 
     def do() -> ServiceHours:
@@ -654,7 +655,7 @@ def log_hours(request: HttpRequest, claim_id: int, payload: HoursIn) -> object:
     summary="Service hours in view scope and the user's own, the oldest first",
 )
 @paginate(LimitOffsetPagination)
-def list_hours(request: HttpRequest, filters: Query[HoursFilter]) -> QuerySet[ServiceHours]:
+def list_hours(request: AuthedRequest, filters: Query[HoursFilter]) -> QuerySet[ServiceHours]:
     if not queries.sees_party(request.user):
         raise Http404
     qs = queries.hours_for(request.user)
@@ -665,7 +666,7 @@ def list_hours(request: HttpRequest, filters: Query[HoursFilter]) -> QuerySet[Se
     return qs.select_related("member", "post").order_by("served_on", "id")
 
 
-def _decide(request: HttpRequest, hours_id: int, do: Callable[[int], Any]) -> object:
+def _decide(request: AuthedRequest, hours_id: int, do: Callable[[int], Any]) -> object:
     found = queries.access_hours(request.user, hours_id)
 
     def run() -> ServiceHours:
@@ -680,7 +681,7 @@ def _decide(request: HttpRequest, hours_id: int, do: Callable[[int], Any]) -> ob
     response=responses({200: HoursOut}, 403, 404, conflict=Error),
     summary="Confirm logged hours: they count in the service record",
 )
-def confirm_hours(request: HttpRequest, hours_id: int) -> object:
+def confirm_hours(request: AuthedRequest, hours_id: int) -> object:
     return _decide(request, hours_id, lambda pk: actions.confirm_hours(request.user, pk))
 
 
@@ -689,7 +690,7 @@ def confirm_hours(request: HttpRequest, hours_id: int) -> object:
     response=responses({200: HoursOut}, 400, 403, 404, 422, conflict=Error),
     summary="Reject logged hours with a reason",
 )
-def reject_hours(request: HttpRequest, hours_id: int, payload: ReasonIn) -> object:
+def reject_hours(request: AuthedRequest, hours_id: int, payload: ReasonIn) -> object:
     return _decide(
         request, hours_id, lambda pk: actions.reject_hours(request.user, pk, payload.reason)
     )
@@ -703,7 +704,7 @@ def reject_hours(request: HttpRequest, hours_id: int, payload: ReasonIn) -> obje
     response=responses({200: list[UnitOut]}, 404),
     summary="Employer units with members in view scope, and those the user is a contact of",
 )
-def list_units(request: HttpRequest) -> object:
+def list_units(request: AuthedRequest) -> object:
     if scope_for(request.user, Cap.PARTY_VIEW).is_empty and not queries.is_contact(request.user):
         raise Http404
     return list(queries.units_for(request.user).order_by("name", "id")[:1000])
@@ -715,7 +716,7 @@ def list_units(request: HttpRequest) -> object:
     summary="Make a login the unit's partner contact in the user's community: they may then read "
     "the unit's service record there",
 )
-def add_contact(request: HttpRequest, unit_id: int, payload: ContactIn) -> object:
+def add_contact(request: AuthedRequest, unit_id: int, payload: ContactIn) -> object:
 
     unit, _rows = queries.access_unit(request.user, unit_id)
     communities = communities_for(request.user, Cap.PARTY_MANAGE)
@@ -733,7 +734,7 @@ def add_contact(request: HttpRequest, unit_id: int, payload: ContactIn) -> objec
     summary="A unit's service record for a month, a quarter or a year: its members' confirmed "
     "hours, posts and tasks, and grades",
 )
-def unit_record(request: HttpRequest, unit_id: int, query: Query[PeriodQuery]) -> object:
+def unit_record(request: AuthedRequest, unit_id: int, query: Query[PeriodQuery]) -> object:
     unit, rows_q = queries.access_unit(request.user, unit_id)
     try:
         period = Period.parse(query.period) if query.period else Period.current("quarter")

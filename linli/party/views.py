@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from linli.accounts.models import User, normalize_phone
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest, Viewer
 from linli.core import audit
 from linli.core.identifiers import mask_mobile
 from linli.core.paging import page_of
@@ -53,12 +54,12 @@ from .public import register_url
 from .records import record_filename, service_record, to_pdf, to_xlsx
 
 
-def _flash_errors(request: HttpRequest, exc: ValidationError) -> None:
+def _flash_errors(request: AuthedRequest, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
 
 
-def _require_view(user: Any) -> None:
+def _require_view(user: Viewer) -> None:
     if scope_for(user, Cap.PARTY_VIEW).is_empty:
         raise Http404
 
@@ -69,7 +70,7 @@ def _int(value: Any) -> int:
     return int(text) if text.isdigit() and len(text) < 12 else 0
 
 
-def _manages(user: Any, path: str) -> bool:
+def _manages(user: Viewer, path: str) -> bool:
     return scope_for(user, Cap.PARTY_MANAGE).covers_path(path)
 
 
@@ -78,7 +79,7 @@ def _manages(user: Any, path: str) -> bool:
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     user = request.user
     views = not scope_for(user, Cap.PARTY_VIEW).is_empty
     mine = queries.my_members(user)
@@ -113,7 +114,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def orgs(request: HttpRequest) -> HttpResponse:
+def orgs(request: AuthedRequest) -> HttpResponse:
     user = request.user
     _require_view(user)
     if request.method == "POST":
@@ -185,7 +186,7 @@ def orgs(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def org_secretary(request: HttpRequest, org_id: int) -> HttpResponse:
+def org_secretary(request: AuthedRequest, org_id: int) -> HttpResponse:
     org = queries.orgs_for(request.user).select_related("community").filter(pk=org_id).first()
     if org is None:
         raise Http404
@@ -203,7 +204,7 @@ def org_secretary(request: HttpRequest, org_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: AuthedRequest) -> HttpResponse:
     user = request.user
     _require_view(user)
     kind = request.GET.get("kind", "")
@@ -228,7 +229,7 @@ def members(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def member_new(request: HttpRequest) -> HttpResponse:
+def member_new(request: AuthedRequest) -> HttpResponse:
     user = request.user
     communities = communities_for(user, Cap.PARTY_MANAGE)
     if not communities:
@@ -267,7 +268,7 @@ def member_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def member(request: HttpRequest, member_id: int) -> HttpResponse:
+def member(request: AuthedRequest, member_id: int) -> HttpResponse:
     user = request.user
     found = queries.access_member(user, member_id)
     manages = _manages(user, found.path)
@@ -319,7 +320,7 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def registrations(request: HttpRequest) -> HttpResponse:
+def registrations(request: AuthedRequest) -> HttpResponse:
     user = request.user
     _require_view(user)
     status = request.GET.get("status", RegistrationStatus.PENDING)
@@ -345,7 +346,7 @@ def registrations(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide(request: HttpRequest, registration_id: int, action: str) -> HttpResponse:
+def decide(request: AuthedRequest, registration_id: int, action: str) -> HttpResponse:
     user = request.user
     registration = queries.access_registration(user, registration_id)
     if not _manages(user, registration.path):
@@ -370,7 +371,7 @@ def decide(request: HttpRequest, registration_id: int, action: str) -> HttpRespo
 
 
 @login_required
-def posts(request: HttpRequest) -> HttpResponse:
+def posts(request: AuthedRequest) -> HttpResponse:
     user = request.user
     _require_view(user)
     communities = communities_for(user, Cap.PARTY_MANAGE)
@@ -411,7 +412,7 @@ def posts(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def post(request: HttpRequest, post_id: int) -> HttpResponse:
+def post(request: AuthedRequest, post_id: int) -> HttpResponse:
     user = request.user
     found = queries.access_post(user, post_id)
     views = scope_for(user, Cap.PARTY_VIEW).covers_path(found.path)
@@ -439,7 +440,7 @@ def post(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def post_close(request: HttpRequest, post_id: int) -> HttpResponse:
+def post_close(request: AuthedRequest, post_id: int) -> HttpResponse:
     found = queries.access_post(request.user, post_id)
     if not _manages(request.user, found.path):
         raise PermissionDenied
@@ -450,7 +451,7 @@ def post_close(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def claims(request: HttpRequest) -> HttpResponse:
+def claims(request: AuthedRequest) -> HttpResponse:
     user = request.user
     _require_view(user)
     qs = queries.claims_for(user).select_related("post", "member").order_by("-claimed_at", "-id")
@@ -462,7 +463,7 @@ def claims(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def serve(request: HttpRequest) -> HttpResponse:
+def serve(request: AuthedRequest) -> HttpResponse:
     """The member's own page: open posts and tasks, my claims (log hours), my hours."""
     user = request.user
     mine = queries.my_members(user)
@@ -504,7 +505,7 @@ def serve(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def claim(request: HttpRequest, post_id: int) -> HttpResponse:
+def claim(request: AuthedRequest, post_id: int) -> HttpResponse:
     found = queries.access_post(request.user, post_id)
     if actions.member_of(request.user, found.community_id) is None:
         raise Http404
@@ -521,7 +522,7 @@ def claim(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def withdraw(request: HttpRequest, claim_id: int) -> HttpResponse:
+def withdraw(request: AuthedRequest, claim_id: int) -> HttpResponse:
     found = queries.access_claim(request.user, claim_id)
     actions.withdraw(request.user, found.pk)
     messages.success(request, _("Withdrawn: the place is free again."))
@@ -532,7 +533,7 @@ def withdraw(request: HttpRequest, claim_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def log_hours(request: HttpRequest, claim_id: int) -> HttpResponse:
+def log_hours(request: AuthedRequest, claim_id: int) -> HttpResponse:
     found = queries.access_claim(request.user, claim_id)
     if found.member.user_id != request.user.pk:
         raise Http404
@@ -562,7 +563,7 @@ def log_hours(request: HttpRequest, claim_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def hours(request: HttpRequest) -> HttpResponse:
+def hours(request: AuthedRequest) -> HttpResponse:
     user = request.user
     _require_view(user)
     status = request.GET.get("status", HoursStatus.PENDING)
@@ -590,7 +591,7 @@ def hours(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def hours_decide(request: HttpRequest, hours_id: int, action: str) -> HttpResponse:
+def hours_decide(request: AuthedRequest, hours_id: int, action: str) -> HttpResponse:
     user = request.user
     row = queries.access_hours(user, hours_id)
     if not _manages(user, row.path):
@@ -614,7 +615,7 @@ def hours_decide(request: HttpRequest, hours_id: int, action: str) -> HttpRespon
 
 @login_required
 @require_GET
-def evaluations(request: HttpRequest) -> HttpResponse:
+def evaluations(request: AuthedRequest) -> HttpResponse:
     user = request.user
     _require_view(user)
     try:
@@ -649,7 +650,7 @@ def evaluations(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def units(request: HttpRequest) -> HttpResponse:
+def units(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if scope_for(user, Cap.PARTY_VIEW).is_empty and not queries.is_contact(user):
         raise Http404
@@ -657,7 +658,7 @@ def units(request: HttpRequest) -> HttpResponse:
     return render(request, "party/units.html", {"units": rows, "period": Period.current()})
 
 
-def _period(request: HttpRequest) -> Period:
+def _period(request: AuthedRequest) -> Period:
     try:
         return Period.parse(request.GET.get("period", ""))
     except ValueError:
@@ -665,7 +666,7 @@ def _period(request: HttpRequest) -> Period:
 
 
 @login_required
-def unit(request: HttpRequest, unit_id: int) -> HttpResponse:
+def unit(request: AuthedRequest, unit_id: int) -> HttpResponse:
     user = request.user
     found, rows_q = queries.access_unit(user, unit_id)
     manages = communities_for(user, Cap.PARTY_MANAGE)
@@ -706,7 +707,7 @@ def unit(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def record_file(request: HttpRequest, unit_id: int, ext: str) -> HttpResponse:
+def record_file(request: AuthedRequest, unit_id: int, ext: str) -> HttpResponse:
     found, rows_q = queries.access_unit(request.user, unit_id)
     record = service_record(found, _period(request), rows_q)
     if ext == "xlsx":
@@ -734,7 +735,7 @@ def record_file(request: HttpRequest, unit_id: int, ext: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def qr_sheet(request: HttpRequest) -> HttpResponse:
+def qr_sheet(request: AuthedRequest) -> HttpResponse:
     """A printable sheet per community: its QR code leading to the dual-report registration."""
     communities = communities_for(request.user, Cap.PARTY_MANAGE)
     if not communities:
