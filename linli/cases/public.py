@@ -11,19 +11,16 @@ Filing is limited per address (``PUBLIC_LIMIT`` an hour) so a script cannot floo
 from __future__ import annotations
 
 import contextlib
-import datetime
 
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from linli.core.context import current_request
-from linli.core.models import AuditEntry
+from linli.core import audit
+from linli.places.links import place_of_token, place_token
 from linli.places.models import Place, PlaceKind
 
 from . import photos, workflow
@@ -35,43 +32,23 @@ PUBLIC_LIMIT = 10  # cases an hour from one address
 
 
 def qr_token(place: Place) -> str:
-    return signing.Signer(salt=SALT).sign(str(place.pk))
+    return place_token(place, SALT)
 
 
 def qr_url(place: Place) -> str:
     return reverse("public_cases:form", args=[qr_token(place)])
 
 
-def place_of_token(token: str) -> Place:
-    try:
-        place_id = int(signing.Signer(salt=SALT).unsign(token))
-    except (signing.BadSignature, ValueError) as exc:
-        raise Http404 from exc
-    place = Place.objects.filter(
-        pk=place_id, kind__in=(PlaceKind.BUILDING, PlaceKind.COMPOUND), retired_at__isnull=True
-    ).first()
-    if place is None:
-        raise Http404
-    return place
-
-
-def _too_many(request: HttpRequest) -> bool:
-    info = current_request.get()
-    if info is None or info.ip is None:
-        return False
-    since = timezone.now() - datetime.timedelta(hours=1)
-    recent = AuditEntry.objects.filter(
-        action="case.create", actor__isnull=True, ip=info.ip, at__gte=since
-    ).count()
-    return recent >= PUBLIC_LIMIT
+def place_of_qr(token: str) -> Place:
+    return place_of_token(token, SALT, (PlaceKind.BUILDING, PlaceKind.COMPOUND))
 
 
 @require_http_methods(["GET", "POST"])
 def form(request: HttpRequest, token: str) -> HttpResponse:
-    place = place_of_token(token)
+    place = place_of_qr(token)
     if request.method == "POST":
         form = PublicCaseForm(request.POST, request.FILES)
-        if _too_many(request):
+        if audit.too_many_from_here("case.create", PUBLIC_LIMIT):
             form.add_error(None, _("Too many requests from here just now; try again in an hour."))
         elif form.is_valid():
             data = workflow.Intake(

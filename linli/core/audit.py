@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.context import current_request
@@ -57,3 +59,16 @@ def action_labels() -> dict[str, Any]:
 
 def action_label(action: str) -> Any:
     return action_labels().get(action, action)
+
+
+def too_many_from_here(action: str, limit: int) -> bool:
+    """Whether the request's address did ``action`` without a login ``limit`` times in the last
+    hour: the residents' forms (no login) stop a flood with it. False when the address is unknown."""
+    info = current_request.get()
+    if info is None or info.ip is None:
+        return False
+    since = timezone.now() - datetime.timedelta(hours=1)
+    recent = AuditEntry.objects.filter(
+        action=action, actor__isnull=True, ip=info.ip, at__gte=since
+    ).count()
+    return recent >= limit

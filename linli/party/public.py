@@ -7,19 +7,15 @@ by guessing its number. Filing is limited per address (``PUBLIC_LIMIT`` an hour)
 
 from __future__ import annotations
 
-import datetime
-
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from linli.core.context import current_request
-from linli.core.models import AuditEntry
+from linli.core import audit
+from linli.places.links import place_of_token, place_token
 from linli.places.models import Place, PlaceKind
 
 from . import actions
@@ -30,7 +26,7 @@ PUBLIC_LIMIT = 10  # registrations an hour from one address
 
 
 def register_token(community: Place) -> str:
-    return signing.Signer(salt=SALT).sign(str(community.pk))
+    return place_token(community, SALT)
 
 
 def register_url(community: Place) -> str:
@@ -38,27 +34,7 @@ def register_url(community: Place) -> str:
 
 
 def community_of_token(token: str) -> Place:
-    try:
-        place_id = int(signing.Signer(salt=SALT).unsign(token))
-    except (signing.BadSignature, ValueError) as exc:
-        raise Http404 from exc
-    place = Place.objects.filter(
-        pk=place_id, kind=PlaceKind.COMMUNITY, retired_at__isnull=True
-    ).first()
-    if place is None:
-        raise Http404
-    return place
-
-
-def _too_many() -> bool:
-    info = current_request.get()
-    if info is None or info.ip is None:
-        return False
-    since = timezone.now() - datetime.timedelta(hours=1)
-    recent = AuditEntry.objects.filter(
-        action="party.register", actor__isnull=True, ip=info.ip, at__gte=since
-    ).count()
-    return recent >= PUBLIC_LIMIT
+    return place_of_token(token, SALT, (PlaceKind.COMMUNITY,))
 
 
 @require_http_methods(["GET", "POST"])
@@ -66,7 +42,7 @@ def register(request: HttpRequest, token: str) -> HttpResponse:
     community = community_of_token(token)
     if request.method == "POST":
         form = RegisterForm(request.POST)
-        if _too_many():
+        if audit.too_many_from_here("party.register", PUBLIC_LIMIT):
             form.add_error(
                 None, _("Too many registrations from here just now; try again in an hour.")
             )
