@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_mobile
+from linli.core.paging import page_of
 from linli.people.queries import access_resident, search
 from linli.places.models import Place
 from linli.places.queries import communities_for
@@ -48,7 +49,8 @@ from .models import (
     TeamMember,
 )
 
-PAGE_SIZE = 50
+# The associations and teams lists show their groups on one page, as many as this.
+GROUPS_PAGE_SIZE = 500
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -95,11 +97,6 @@ def _errors(form: Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _page(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return min(int(raw), 1000) if raw.isdigit() and int(raw) > 0 else 1
-
-
 def _community_filter(request: HttpRequest, communities: list[Place]) -> Place | None:
     raw = request.GET.get("community", "")
     return next((c for c in communities if str(c.pk) == raw), None)
@@ -136,8 +133,8 @@ def people(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(
             Exists(Chief.objects.filter(person=OuterRef("pk")).exclude(status=ChiefStatus.RETIRED))
         )
-    page_no = _page(request)
-    rows = list(
+    page = page_of(
+        request,
         qs.order_by("name", "id").prefetch_related(
             Prefetch(
                 "chief_roles",
@@ -156,18 +153,15 @@ def people(request: HttpRequest) -> HttpResponse:
                 queryset=TeamMember.objects.filter(left_on__isnull=True).select_related("team"),
                 to_attr="active_team_roles",
             ),
-        )[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE + 1]
+        ),
     )
-    query = request.GET.copy()
-    query.pop("page", None)
+    for p in page:
+        p.phone_masked = mask_mobile(p.phone)  # type: ignore[attr-defined]
     return render(
         request,
         "network/org/people.html",
         {
-            "rows": [(p, mask_mobile(p.phone)) for p in rows[:PAGE_SIZE]],
-            "has_next": len(rows) > PAGE_SIZE,
-            "page_no": page_no,
-            "query": query.urlencode(),
+            "page": page,
             "q": q,
             "in_association": in_association,
             "in_team": in_team,
@@ -291,26 +285,26 @@ def associations(request: HttpRequest) -> HttpResponse:
     )
     if community is not None:
         qs = qs.filter(community=community)
-    rows = list(qs.order_by("path", "name")[:500])
+    page = page_of(request, qs.order_by("path", "name", "id"), size=GROUPS_PAGE_SIZE)
     chairs = {
         m.association_id: m.person
         for m in AssociationMember.objects.filter(
-            association__in=[a.pk for a in rows],
+            association__in=[a.pk for a in page],
             role=AssociationRole.CHAIR,
             left_on__isnull=True,
         ).select_related("person")
     }
     groups: dict[int, tuple[Place, list[tuple[Association, Any]]]] = {}
-    for a in rows:
+    for a in page:
         groups.setdefault(a.community_id, (a.community, []))[1].append((a, chairs.get(a.pk)))
     return render(
         request,
         "network/org/associations.html",
         {
+            "page": page,
             "groups": list(groups.values()),
             "communities": communities,
             "community": community,
-            "truncated": len(rows) == 500,
             "may_manage": bool(communities_for(user, Cap.NETWORK_MANAGE)),
         },
     )
@@ -485,18 +479,16 @@ def teams(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(community=community)
     if kind:
         qs = qs.filter(kind=kind)
-    rows = list(qs.order_by("path", "name")[:500])
     return render(
         request,
         "network/org/teams.html",
         {
-            "teams": rows,
+            "page": page_of(request, qs.order_by("path", "name", "id"), size=GROUPS_PAGE_SIZE),
             "several": len(communities) > 1,
             "communities": communities,
             "community": community,
             "kinds": TeamKind.choices,
             "kind": kind,
-            "truncated": len(rows) == 500,
             "may_manage": bool(communities_for(user, Cap.NETWORK_MANAGE)),
         },
     )
