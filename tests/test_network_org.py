@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone, translation
 
+from linli.core.models import AuditEntry
 from linli.network import actions
 from linli.network.models import (
     Association,
     AssociationMember,
     Chief,
+    Membership,
     Person,
     Team,
     TeamMember,
@@ -227,7 +230,7 @@ def test_people_list_search_and_filters(world, net, as_user):
     page = body(c.get("/network/people/?chief=1"))
     assert "陈国强" in page and "李秀英" not in page
     # Leaving takes a person out of the filter.
-    actions.leave_team(world.worker, net.leader)
+    actions.leave(world.worker, net.leader)
     assert "李秀英" not in body(c.get("/network/people/?team=1"))
 
 
@@ -403,12 +406,10 @@ def test_street_admin_reads_but_may_not_write(world, net, as_user):
 
 def test_the_actions_refuse_without_the_capability(world, net):
     """The pages check first; the actions check again."""
-    from django.core.exceptions import PermissionDenied
-
     with pytest.raises(PermissionDenied):
         actions.join_association(world.street_admin, net.association, net.other)
     with pytest.raises(PermissionDenied):
-        actions.leave_team(world.street_admin, net.leader)
+        actions.leave(world.street_admin, net.leader)
     with pytest.raises(PermissionDenied):
         actions.add_person(world.neighbour, world.a.place, name="X")
 
@@ -527,3 +528,172 @@ def test_chief_role_count_on_the_person_page(world, net, as_user):
         href = None
     if href:
         assert f'href="{href}"' in page
+
+
+# --- one membership flow for associations and teams -------------------------------------------
+# network.actions.join / leave, one view pair, one API helper: each kind keeps its own audit
+# actions, messages, errors and answers.
+
+DAY = datetime.date(2024, 3, 1)
+
+
+def audited(after: int) -> list[tuple[str, str, str, dict]]:
+    return [
+        (e.action, e.target_type, e.target_id, e.data)
+        for e in AuditEntry.objects.filter(pk__gt=after).order_by("pk")
+    ]
+
+
+def last_audit() -> int:
+    entry = AuditEntry.objects.order_by("-pk").first()
+    return entry.pk if entry else 0
+
+
+def test_both_kinds_are_memberships_with_the_same_dates():
+    assert Membership._meta.abstract
+    for kind in (AssociationMember, TeamMember):
+        assert Membership in kind.__mro__ and not kind._meta.abstract
+        assert not kind._meta.get_field("joined_on").null and kind._meta.get_field("left_on").null
+    assert AssociationMember.person.field.remote_field.related_name == "association_roles"
+    assert TeamMember.person.field.remote_field.related_name == "team_roles"
+    assert [c.name for c in AssociationMember._meta.constraints] == ["association_member_active"]
+    assert [c.name for c in TeamMember._meta.constraints] == ["team_member_active"]
+
+
+def test_joining_changing_and_leaving_an_association_is_audited_as_before(world, net):
+    w, a, p = world.worker, net.association, net.other
+    start = last_audit()
+    member = actions.join_association(w, a, p, "council", joined_on=DAY)
+    assert (member.role, member.joined_on, member.left_on) == ("council", DAY, None)
+    assert actions.join_association(w, a, p, "council") == member  # again: nothing changes
+    assert actions.join_association(w, a, p, "secretary").pk == member.pk
+    actions.leave(w, member, DAY + datetime.timedelta(days=1))
+    actions.leave(w, member, DAY + datetime.timedelta(days=2))  # left already: nothing changes
+    target = ("network.association", str(a.pk))
+    assert audited(start) == [
+        ("network.association.join", *target, {"person": p.pk, "role": "council"}),
+        (
+            "network.association.role",
+            *target,
+            {"person": p.pk, "from": "council", "to": "secretary"},
+        ),
+        ("network.association.leave", *target, {"person": p.pk}),
+    ]
+    member.refresh_from_db()
+    assert (member.role, member.left_on) == ("secretary", DAY + datetime.timedelta(days=1))
+    again = actions.join_association(w, a, p)  # a new membership once the old one ended
+    assert again.pk != member.pk and again.role == "member"
+
+
+def test_joining_changing_and_leaving_a_team_is_audited_as_before(world, net):
+    w, t, p = world.worker, net.team, net.other
+    start = last_audit()
+    member = actions.join_team(w, t, p, joined_on=DAY)
+    assert actions.join_team(w, t, p) == member
+    assert actions.join_team(w, t, p, leader=True).pk == member.pk
+    actions.leave(w, member, DAY)
+    target = ("network.team", str(t.pk))
+    assert audited(start) == [
+        ("network.team.join", *target, {"person": p.pk}),
+        ("network.team.leader", *target, {"person": p.pk, "leader": True}),
+        ("network.team.leave", *target, {"person": p.pk}),
+    ]
+    member.refresh_from_db()
+    assert member.leader and member.left_on == DAY
+
+
+@pytest.fixture
+def english():
+    """The actions' messages in English (the catalogue's Chinese may change)."""
+    with translation.override("en"):
+        yield
+
+
+def test_the_refusals_are_those_of_each_kind(world, net, english):
+    w = world.worker
+    # An unknown role is refused before the right to manage is asked for.
+    with pytest.raises(ValidationError) as role:
+        actions.join_association(world.street_admin, net.association, net.other, "king")
+    assert role.value.message_dict == {"role": ["Unknown role."]}
+    with pytest.raises(PermissionDenied):
+        actions.join_team(world.street_admin, net.team, net.other)
+    for join in (
+        lambda: actions.join_association(w, net.association, net.b_person),
+        lambda: actions.join_team(w, net.team, net.b_person),
+    ):
+        with pytest.raises(ValidationError) as other:
+            join()
+        assert other.value.message_dict == {"person": ["This person belongs to another community."]}
+    for member in (net.chair, net.leader):
+        with pytest.raises(ValidationError) as early:
+            actions.leave(w, member, member.joined_on - datetime.timedelta(days=1))
+        assert early.value.message_dict == {"left_on": ["The end is before the start."]}
+        member.refresh_from_db()
+        assert member.left_on is None
+
+
+def test_the_pages_say_what_they_said(world, net, as_user):
+    c = as_user(world.worker)
+    a, t = net.association, net.team
+    joined = c.post(
+        f"/network/associations/{a.pk}/members/",
+        {"person": net.other.pk, "role": "council", "joined_on": "2024-03-01"},
+        follow=True,
+    )
+    assert joined.redirect_chain == [(f"/network/associations/{a.pk}/", 302)]
+    assert "陈国强 is a member, as Council member." in joined.content.decode()
+    joined = c.post(
+        f"/network/teams/{t.pk}/members/",
+        {"person": net.other.pk, "joined_on": "2024-03-01"},
+        follow=True,
+    )
+    assert "陈国强 is in the team." in joined.content.decode()
+    left = c.post(
+        f"/network/associations/{a.pk}/members/{net.chair.pk}/leave/",
+        {"left_on": day(0)},
+        follow=True,
+    )
+    assert "李秀英 has left the association." in left.content.decode()
+    left = c.post(
+        f"/network/teams/{t.pk}/members/{net.leader.pk}/leave/",
+        {"left_on": day(0)},
+        follow=True,
+    )
+    assert "李秀英 has left the team." in left.content.decode()
+    # A member of another group is not found through this one's route.
+    elsewhere = actions.join_team(world.neighbour, net.b_team, net.b_person)
+    assert c.post(f"/network/teams/{t.pk}/members/{elsewhere.pk}/leave/", {}).status_code == 404
+    assert c.get(f"/network/teams/{t.pk}/members/").status_code == 405
+
+
+def test_the_api_answers_as_it_did(world, net, as_user):
+    c = as_user(world.worker)
+    api = "/api/v1/network"
+    a, t = net.association, net.team
+
+    def post(path: str, body: dict) -> tuple[int, dict]:
+        r = c.post(f"{api}{path}", body, content_type="application/json")
+        return r.status_code, r.json()
+
+    status, made = post(f"/associations/{a.pk}/members", {"person": net.other.pk})
+    assert status == 201 and made["role"] == "member" and made["person_name"] == "陈国强"
+    status, again = post(f"/associations/{a.pk}/members", {"person": net.other.pk, "role": "chair"})
+    assert status == 200 and again["id"] == made["id"] and again["role_label"] == "Chair (会长)"
+    status, made = post(f"/teams/{t.pk}/members", {"person": net.other.pk})
+    assert status == 201 and made["leader"] is False
+    assert post(f"/teams/{t.pk}/members", {"person": net.other.pk})[0] == 200
+    status, refused = post(f"/teams/{t.pk}/members", {"person": net.b_person.pk})
+    assert status == 400 and "person" in str(refused)
+    status, early = post(f"/team-members/{made['id']}/leave", {"on": "2000-01-01"})
+    assert status == 400 and "on" in str(early) and "left_on" not in str(early)
+    status, gone = post(f"/team-members/{made['id']}/leave", {})
+    assert status == 200 and gone["left_on"]
+    assert post(f"/association-members/{made['id'] + 10_000}/leave", {})[0] == 404
+    n = as_user(world.neighbour)
+    r = n.post(
+        f"{api}/association-members/{net.chair.pk}/leave", {}, content_type="application/json"
+    )
+    assert r.status_code == 404
+    s = as_user(world.street_admin)
+    r = s.post(f"{api}/team-members/{net.leader.pk}/leave", {}, content_type="application/json")
+    assert r.status_code == 403

@@ -7,8 +7,9 @@ check it again for the capability they need, so the API and the pages cannot dri
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -40,6 +41,7 @@ from .models import (
     Contact,
     ContactCase,
     ContactKind,
+    Membership,
     Method,
     Person,
     Reach,
@@ -365,61 +367,7 @@ def join_association(
     role: str = AssociationRole.MEMBER,
     joined_on: datetime.date | None = None,
 ) -> AssociationMember:
-    if role not in AssociationRole.values:
-        raise ValidationError({"role": _("Unknown role.")})
-    require_manage(actor, association.path)
-    if not association.path.startswith(person.path):
-        raise ValidationError({"person": _("This person belongs to another community.")})
-    with transaction.atomic():
-        existing = AssociationMember.objects.filter(
-            association=association, person=person, left_on__isnull=True
-        ).first()
-        if existing is not None:
-            if existing.role != role:
-                audit.record(
-                    actor,
-                    "network.association.role",
-                    association,
-                    place_path=association.path,
-                    data={"person": person.pk, "from": existing.role, "to": role},
-                )
-                existing.role = role
-                existing.save(update_fields=["role"])
-            return existing
-        member = AssociationMember.objects.create(
-            association=association,
-            person=person,
-            role=role,
-            joined_on=joined_on or timezone.localdate(),
-        )
-        audit.record(
-            actor,
-            "network.association.join",
-            association,
-            place_path=association.path,
-            data={"person": person.pk, "role": role},
-        )
-    return member
-
-
-def leave_association(
-    actor: Any, member: AssociationMember, on: datetime.date | None = None
-) -> None:
-    require_manage(actor, member.association.path)
-    with transaction.atomic():
-        member = AssociationMember.objects.select_for_update().get(pk=member.pk)
-        if member.left_on is None:
-            member.left_on = on or timezone.localdate()
-            if member.left_on < member.joined_on:
-                raise ValidationError({"left_on": _("The end is before the start.")})
-            member.save(update_fields=["left_on"])
-            audit.record(
-                actor,
-                "network.association.leave",
-                member.association,
-                place_path=member.association.path,
-                data={"person": member.person_id},
-            )
+    return join(actor, AssociationMember, association, person, role, joined_on=joined_on)
 
 
 def create_team(
@@ -460,36 +408,75 @@ def join_team(
     leader: bool = False,
     joined_on: datetime.date | None = None,
 ) -> TeamMember:
-    require_manage(actor, team.path)
-    if person.path != team.path:
+    return join(actor, TeamMember, team, person, leader, joined_on=joined_on)
+
+
+M = TypeVar("M", bound=Membership)
+
+# What the audit keeps of a membership's ``holds``: as a member joins, and as it changes.
+JOINED_DATA: dict[type[Membership], Callable[[Any], dict[str, Any]]] = {
+    AssociationMember: lambda role: {"role": role},
+    TeamMember: lambda leader: {},
+}
+CHANGED_DATA: dict[type[Membership], Callable[[Any, Any], dict[str, Any]]] = {
+    AssociationMember: lambda before, after: {"from": before, "to": after},
+    TeamMember: lambda before, after: {"leader": after},
+}
+
+
+def join(
+    actor: Any,
+    kind: type[M],
+    group: Association | Team,
+    person: Person,
+    held: Any,
+    *,
+    joined_on: datetime.date | None = None,
+) -> M:
+    """Add ``person`` to ``group`` (an association or a team, ``kind`` its membership), holding
+    ``held`` there (an association's role, a team's lead). A current member added again keeps
+    their membership and takes the new role or lead."""
+    if kind is AssociationMember and held not in AssociationRole.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    require_manage(actor, group.path)
+    if not group.path.startswith(person.path):
         raise ValidationError({"person": _("This person belongs to another community.")})
+    prefix = f"network.{kind.group_field}"
     with transaction.atomic():
-        existing = TeamMember.objects.filter(team=team, person=person, left_on__isnull=True).first()
+        # The group's field and the person's are the kind's own (the base has neither).
+        ours = {kind.group_field: group, "person": person}
+        existing = kind.objects.filter(**ours, left_on__isnull=True).first()
         if existing is not None:
-            if existing.leader != leader:
+            if existing.held != held:
                 audit.record(
                     actor,
-                    "network.team.leader",
-                    team,
-                    place_path=team.path,
-                    data={"person": person.pk, "leader": leader},
+                    f"{prefix}.{kind.holds}",
+                    group,
+                    place_path=group.path,
+                    data={"person": person.pk, **CHANGED_DATA[kind](existing.held, held)},
                 )
-                existing.leader = leader
-                existing.save(update_fields=["leader"])
+                setattr(existing, kind.holds, held)
+                existing.save(update_fields=[kind.holds])
             return existing
-        member = TeamMember.objects.create(
-            team=team, person=person, leader=leader, joined_on=joined_on or timezone.localdate()
+        member = kind.objects.create(
+            **ours, **{kind.holds: held}, joined_on=joined_on or timezone.localdate()
         )
         audit.record(
-            actor, "network.team.join", team, place_path=team.path, data={"person": person.pk}
+            actor,
+            f"{prefix}.join",
+            group,
+            place_path=group.path,
+            data={"person": person.pk, **JOINED_DATA[kind](held)},
         )
     return member
 
 
-def leave_team(actor: Any, member: TeamMember, on: datetime.date | None = None) -> None:
-    require_manage(actor, member.team.path)
+def leave(actor: Any, member: Membership, on: datetime.date | None = None) -> None:
+    """Record that a member left their association or team (today by default); a member who
+    has left already is left as they are."""
+    require_manage(actor, member.group.path)
     with transaction.atomic():
-        member = TeamMember.objects.select_for_update().get(pk=member.pk)
+        member = type(member).objects.select_for_update().get(pk=member.pk)
         if member.left_on is None:
             member.left_on = on or timezone.localdate()
             if member.left_on < member.joined_on:
@@ -497,9 +484,9 @@ def leave_team(actor: Any, member: TeamMember, on: datetime.date | None = None) 
             member.save(update_fields=["left_on"])
             audit.record(
                 actor,
-                "network.team.leave",
-                member.team,
-                place_path=member.team.path,
+                f"network.{member.group_field}.leave",
+                member.group,
+                place_path=member.group.path,
                 data={"person": member.person_id},
             )
 

@@ -17,6 +17,8 @@ building or dwelling), so a scope is one range on it, as for places and cases.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, Self
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -266,28 +268,68 @@ class AssociationRole(models.TextChoices):
     MEMBER = "member", _("Member")
 
 
-class AssociationMember(models.Model):
+class Membership(models.Model):
+    """A person's time in a group (an association, a team): joined on a day, left on another or
+    still in. Leaving is a date, never a delete; at most one active membership per person and
+    group (``active_membership``).
+
+    Each kind names the field pointing at its group (``group_field``, also the middle word of
+    its audit actions: ``network.association.join``) and what a member holds there
+    (``holds``: an association's role, a team's lead)."""
+
+    group_field: ClassVar[str]
+    holds: ClassVar[str]
+    objects: ClassVar[models.Manager[Self]]
+    person: Person  # each kind names its own related_name
+    person_id: int
+
+    joined_on = models.DateField(_("joined on"), default=timezone.localdate)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.group}"
+
+    @property
+    def group(self) -> Association | Team:
+        return getattr(self, self.group_field)
+
+    @property
+    def held(self) -> Any:
+        return getattr(self, self.holds)
+
+
+def active_membership(group_field: str, name: str, message: Any) -> models.UniqueConstraint:
+    """A person is in a group once at a time: one membership without ``left_on``."""
+    return models.UniqueConstraint(
+        fields=[group_field, "person"],
+        condition=Q(left_on__isnull=True),
+        name=name,
+        violation_error_message=message,
+    )
+
+
+class AssociationMember(Membership):
+    group_field = "association"
+    holds = "role"
+
     association = models.ForeignKey(Association, models.PROTECT, related_name="members")
     person = models.ForeignKey(Person, models.PROTECT, related_name="association_roles")
     role = models.CharField(
         _("role"), max_length=12, choices=AssociationRole.choices, default=AssociationRole.MEMBER
     )
-    joined_on = models.DateField(_("joined on"), default=timezone.localdate)
-    left_on = models.DateField(_("left on"), null=True, blank=True)
 
     class Meta:
         ordering = ["association", "role", "joined_on", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["association", "person"],
-                condition=Q(left_on__isnull=True),
-                name="association_member_active",
-                violation_error_message=_("This person is already a member."),
+            active_membership(
+                "association",
+                "association_member_active",
+                _("This person is already a member."),
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.person} @ {self.association}"
 
 
 class TeamKind(models.TextChoices):
@@ -318,26 +360,21 @@ class Team(models.Model):
         return self.name
 
 
-class TeamMember(models.Model):
+class TeamMember(Membership):
+    group_field = "team"
+    holds = "leader"
+
     team = models.ForeignKey(Team, models.PROTECT, related_name="members")
     person = models.ForeignKey(Person, models.PROTECT, related_name="team_roles")
     leader = models.BooleanField(_("team leader"), default=False)
-    joined_on = models.DateField(_("joined on"), default=timezone.localdate)
-    left_on = models.DateField(_("left on"), null=True, blank=True)
 
     class Meta:
         ordering = ["team", "-leader", "joined_on", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["team", "person"],
-                condition=Q(left_on__isnull=True),
-                name="team_member_active",
-                violation_error_message=_("This person is already in the team."),
+            active_membership(
+                "team", "team_member_active", _("This person is already in the team.")
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.person} @ {self.team}"
 
 
 class ContactKind(models.TextChoices):

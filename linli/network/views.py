@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.cases.models import OPEN_STATES, Case
+from linli.core.paging import Page, other_parameters, page_number, page_of
 from linli.people.models import CareTag, Resident
 from linli.places.models import Grid, Lane, LaneKind, Place, PlaceKind
 
@@ -44,11 +45,6 @@ def _errors(form: Any, exc: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errs)
     else:
         form.add_error(None, exc.messages)
-
-
-def _page(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return min(int(raw), 1000) if raw.isdigit() and int(raw) > 0 else 1
 
 
 def _days(request: HttpRequest) -> int:
@@ -327,19 +323,13 @@ def contacts(request: HttpRequest) -> HttpResponse:
     qs = queries.contacts_for(user).select_related("place", "logged_by", "person")
     if kind in ContactKind.values:
         qs = qs.filter(kind=kind)
-    page_no = _page(request)
-    size = 50
-    rows = list(qs.order_by("-at", "-id")[(page_no - 1) * size : page_no * size + 1])
     return render(
         request,
         "network/contacts.html",
         {
-            "rows": rows[:size],
-            "has_next": len(rows) > size,
-            "page_no": page_no,
+            "page": page_of(request, qs.order_by("-at", "-id")),
             "kind": kind,
             "kinds": ContactKind.choices,
-            "query": f"kind={kind}",
             "may_log": not scope_for(user, Cap.VISITS_LOG).is_empty,
         },
     )
@@ -421,14 +411,14 @@ def unreached_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     user = request.user
     area = queries.coverage_area(user, kind, pk)
     days = _days(request)
-    page_no = _page(request)
+    number = page_number(request)
     size = 50
     households, count = coverage.unreached(
         area,
         days=days,
         visible_tag_ids=visible_tag_ids(user, area),
         limit=size,
-        offset=(page_no - 1) * size,
+        offset=(number - 1) * size,
     )
     return render(
         request,
@@ -436,12 +426,15 @@ def unreached_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         {
             "area": area,
             "kind": kind,
-            "households": households,
+            # Computed over the area's households and counted, so paged by offset, not page_of.
+            "page": Page(
+                rows=households,
+                number=number,
+                has_next=number * size < count,
+                query=other_parameters(request),
+            ),
             "count": count,
             "days": days,
-            "page_no": page_no,
-            "has_next": page_no * size < count,
-            "query": f"days={days}",
             "may_log": not scope_for(user, Cap.VISITS_LOG).is_empty,
         },
     )
@@ -470,11 +463,7 @@ def chiefs(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status)
     if kind in ChiefKind.values:
         qs = qs.filter(kind=kind)
-    page_no = _page(request)
-    size = 100
-    rows = list(
-        qs.order_by("path", "status", "person__name")[(page_no - 1) * size : page_no * size + 1]
-    )
+    page = page_of(request, qs.order_by("path", "status", "person__name", "id"), size=100)
     counts = dict(queries.chiefs_for(user).values_list("status").annotate(n=Count("id")).order_by())
     manage_communities = _communities(user, Cap.NETWORK_MANAGE)
     form = None
@@ -499,17 +488,16 @@ def chiefs(request: HttpRequest) -> HttpResponse:
     assignments = {
         a.chief_id: a
         for a in ChiefAssignment.objects.filter(
-            chief_id__in=[c.pk for c in rows], until__isnull=True
+            chief_id__in=[c.pk for c in page], until__isnull=True
         ).select_related("building", "lane")
     }
+    for c in page:
+        c.current_assignment = assignments.get(c.pk)  # type: ignore[attr-defined]
     return render(
         request,
         "network/chiefs.html",
         {
-            "rows": [(c, assignments.get(c.pk)) for c in rows[:size]],
-            "has_next": len(rows) > size,
-            "page_no": page_no,
-            "query": f"status={status}&kind={kind}",
+            "page": page,
             "status": status,
             "kind": kind,
             "statuses": ChiefStatus.choices,

@@ -8,6 +8,8 @@ and validate (ValidationError → the errors next to the fields, nothing written
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -23,6 +25,7 @@ from django.utils.translation import gettext as _
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core.identifiers import mask_mobile
+from linli.core.paging import page_of
 from linli.people.queries import access_resident, search
 from linli.places.models import Place
 from linli.places.queries import communities_for
@@ -48,7 +51,8 @@ from .models import (
     TeamMember,
 )
 
-PAGE_SIZE = 50
+# The associations and teams lists show their groups on one page, as many as this.
+GROUPS_PAGE_SIZE = 500
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -95,11 +99,6 @@ def _errors(form: Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _page(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return min(int(raw), 1000) if raw.isdigit() and int(raw) > 0 else 1
-
-
 def _community_filter(request: HttpRequest, communities: list[Place]) -> Place | None:
     raw = request.GET.get("community", "")
     return next((c for c in communities if str(c.pk) == raw), None)
@@ -136,8 +135,8 @@ def people(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(
             Exists(Chief.objects.filter(person=OuterRef("pk")).exclude(status=ChiefStatus.RETIRED))
         )
-    page_no = _page(request)
-    rows = list(
+    page = page_of(
+        request,
         qs.order_by("name", "id").prefetch_related(
             Prefetch(
                 "chief_roles",
@@ -156,18 +155,15 @@ def people(request: HttpRequest) -> HttpResponse:
                 queryset=TeamMember.objects.filter(left_on__isnull=True).select_related("team"),
                 to_attr="active_team_roles",
             ),
-        )[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE + 1]
+        ),
     )
-    query = request.GET.copy()
-    query.pop("page", None)
+    for p in page:
+        p.phone_masked = mask_mobile(p.phone)  # type: ignore[attr-defined]
     return render(
         request,
         "network/org/people.html",
         {
-            "rows": [(p, mask_mobile(p.phone)) for p in rows[:PAGE_SIZE]],
-            "has_next": len(rows) > PAGE_SIZE,
-            "page_no": page_no,
-            "query": query.urlencode(),
+            "page": page,
             "q": q,
             "in_association": in_association,
             "in_team": in_team,
@@ -291,26 +287,26 @@ def associations(request: HttpRequest) -> HttpResponse:
     )
     if community is not None:
         qs = qs.filter(community=community)
-    rows = list(qs.order_by("path", "name")[:500])
+    page = page_of(request, qs.order_by("path", "name", "id"), size=GROUPS_PAGE_SIZE)
     chairs = {
         m.association_id: m.person
         for m in AssociationMember.objects.filter(
-            association__in=[a.pk for a in rows],
+            association__in=[a.pk for a in page],
             role=AssociationRole.CHAIR,
             left_on__isnull=True,
         ).select_related("person")
     }
     groups: dict[int, tuple[Place, list[tuple[Association, Any]]]] = {}
-    for a in rows:
+    for a in page:
         groups.setdefault(a.community_id, (a.community, []))[1].append((a, chairs.get(a.pk)))
     return render(
         request,
         "network/org/associations.html",
         {
+            "page": page,
             "groups": list(groups.values()),
             "communities": communities,
             "community": community,
-            "truncated": len(rows) == 500,
             "may_manage": bool(communities_for(user, Cap.NETWORK_MANAGE)),
         },
     )
@@ -346,41 +342,6 @@ def association_new(request: HttpRequest) -> HttpResponse:
     return render(request, "network/org/association_new.html", {"form": form})
 
 
-def _association_context(
-    request: HttpRequest,
-    association: Association,
-    join_form: AssociationMemberForm | None = None,
-    leave_errors: dict[int, list[str]] | None = None,
-) -> dict[str, Any]:
-    user = request.user
-    members = list(
-        AssociationMember.objects.filter(association=association)
-        .select_related("person")
-        .order_by("joined_on", "id")
-    )
-    for m in members:
-        m.leave_errors = (leave_errors or {}).get(m.pk, [])  # type: ignore[attr-defined]
-    current = [m for m in members if m.left_on is None]
-    by_role = [
-        (AssociationRole(role).label, [m for m in current if m.role == role]) for role in ROLE_ORDER
-    ]
-    may_manage = queries.may_manage(user, association.path)
-    return {
-        "association": association,
-        "by_role": [(label, ms) for label, ms in by_role if ms],
-        "current_count": len(current),
-        "past": sorted(
-            (m for m in members if m.left_on is not None),
-            key=lambda m: (m.left_on, m.pk),
-            reverse=True,
-        ),
-        "may_manage": may_manage,
-        "join_form": join_form
-        or (AssociationMemberForm(_people_of(user, association.community)) if may_manage else None),
-        "today": timezone.localdate(),
-    }
-
-
 def _people_of(user: Any, community: Place) -> QuerySet[Person]:
     return queries.people_for(user).filter(path=community.path).order_by("name", "id")
 
@@ -392,75 +353,7 @@ def _association(user: Any, association_id: int) -> Association:
 
 @login_required
 def association(request: HttpRequest, association_id: int) -> HttpResponse:
-    found = _association(request.user, association_id)
-    if refused := _refuse(request, "GET"):
-        return refused
-    return render(request, "network/org/association.html", _association_context(request, found))
-
-
-@login_required
-def association_join(request: HttpRequest, association_id: int) -> HttpResponse:
-    user = request.user
-    found = _association(user, association_id)
-    if refused := _refuse(request, "POST"):
-        return refused
-    if not queries.may_manage(user, found.path):
-        raise PermissionDenied
-    form = AssociationMemberForm(_people_of(user, found.community), request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            actions.join_association(
-                user, found, data["person"], data["role"], joined_on=data["joined_on"]
-            )
-        except ValidationError as exc:
-            _errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("%(name)s is a member, as %(role)s.")
-                % {"name": data["person"].name, "role": AssociationRole(data["role"]).label},
-            )
-            return redirect("network:association", found.pk)
-    return render(
-        request,
-        "network/org/association.html",
-        _association_context(request, found, join_form=form),
-    )
-
-
-@login_required
-def association_leave(request: HttpRequest, association_id: int, member_id: int) -> HttpResponse:
-    user = request.user
-    found = _association(user, association_id)
-    if refused := _refuse(request, "POST"):
-        return refused
-    member = (
-        AssociationMember.objects.filter(association=found, pk=member_id)
-        .select_related("person", "association")
-        .first()
-    )
-    if member is None:
-        raise Http404
-    if not queries.may_manage(user, found.path):
-        raise PermissionDenied
-    form = LeaveForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.leave_association(user, member, form.cleaned_data["left_on"])
-        except ValidationError as exc:
-            _errors(form, exc)
-        else:
-            messages.success(
-                request, _("%(name)s has left the association.") % {"name": member.person.name}
-            )
-            return redirect("network:association", found.pk)
-    errors = [str(e) for errs in form.errors.values() for e in errs]
-    return render(
-        request,
-        "network/org/association.html",
-        _association_context(request, found, leave_errors={member.pk: errors}),
-    )
+    return group_page(request, GROUP_PAGES["association"], association_id)
 
 
 # --- teams ------------------------------------------------------------------------------------
@@ -485,18 +378,16 @@ def teams(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(community=community)
     if kind:
         qs = qs.filter(kind=kind)
-    rows = list(qs.order_by("path", "name")[:500])
     return render(
         request,
         "network/org/teams.html",
         {
-            "teams": rows,
+            "page": page_of(request, qs.order_by("path", "name", "id"), size=GROUPS_PAGE_SIZE),
             "several": len(communities) > 1,
             "communities": communities,
             "community": community,
             "kinds": TeamKind.choices,
             "kind": kind,
-            "truncated": len(rows) == 500,
             "may_manage": bool(communities_for(user, Cap.NETWORK_MANAGE)),
         },
     )
@@ -536,24 +427,82 @@ def _team(user: Any, team_id: int) -> Team:
     return Team.objects.select_related("community").get(pk=found.pk)
 
 
-def _team_context(
+@login_required
+def team(request: HttpRequest, team_id: int) -> HttpResponse:
+    return group_page(request, GROUP_PAGES["team"], team_id)
+
+
+# --- members of an association or a team ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupPages:
+    """What the pages of an association and of a team differ in; the rest is one flow."""
+
+    kind: type[AssociationMember] | type[TeamMember]
+    get: Callable[[Any, int], Association | Team]  # 404 outside the user's scope
+    form: type[AssociationMemberForm] | type[TeamMemberForm]
+    joined: Callable[[dict[str, Any]], str]  # the message once the form's person joined
+    left: Callable[[Any], str]  # the message once the member left
+    more: Callable[[list[Any]], dict[str, Any]] = lambda current: {}  # more for the page
+
+    @property
+    def template(self) -> str:
+        return f"network/org/{self.kind.group_field}.html"
+
+
+def _by_role(current: list[Any]) -> dict[str, Any]:
+    by_role = [
+        (AssociationRole(role).label, [m for m in current if m.role == role]) for role in ROLE_ORDER
+    ]
+    return {"by_role": [(label, ms) for label, ms in by_role if ms]}
+
+
+GROUP_PAGES = {
+    "association": GroupPages(
+        kind=AssociationMember,
+        get=_association,
+        form=AssociationMemberForm,
+        joined=lambda data: (
+            _("%(name)s is a member, as %(role)s.")
+            % {"name": data["person"].name, "role": AssociationRole(data["role"]).label}
+        ),
+        left=lambda member: _("%(name)s has left the association.") % {"name": member.person.name},
+        more=_by_role,
+    ),
+    "team": GroupPages(
+        kind=TeamMember,
+        get=_team,
+        form=TeamMemberForm,
+        joined=lambda data: _("%(name)s is in the team.") % {"name": data["person"].name},
+        left=lambda member: _("%(name)s has left the team.") % {"name": member.person.name},
+    ),
+}
+
+
+def _group_context(
     request: HttpRequest,
-    team: Team,
-    join_form: TeamMemberForm | None = None,
+    pages: GroupPages,
+    group: Association | Team,
+    join_form: Form | None = None,
     leave_errors: dict[int, list[str]] | None = None,
 ) -> dict[str, Any]:
+    """The association's or team's page: its current members (``more`` groups them further),
+    its past ones, the latest who left first, and the forms to add and to record leaving."""
     user = request.user
-    members = list(
-        TeamMember.objects.filter(team=team)
-        .select_related("person")
-        .order_by("-leader", "joined_on", "id")
-    )
+    name = pages.kind.group_field
+    # In the kind's own order: by role, or the leaders first; then as they joined.
+    members = list(pages.kind.objects.filter(**{name: group}).select_related("person"))
     for m in members:
         m.leave_errors = (leave_errors or {}).get(m.pk, [])  # type: ignore[attr-defined]
-    may_manage = queries.may_manage(user, team.path)
+    current = [m for m in members if m.left_on is None]
+    may_manage = queries.may_manage(user, group.path)
     return {
-        "team": team,
-        "current": [m for m in members if m.left_on is None],
+        name: group,
+        "group": group,
+        "join_route": f"network:{name}_join",
+        "leave_route": f"network:{name}_leave",
+        "current": current,
         "past": sorted(
             (m for m in members if m.left_on is not None),
             key=lambda m: (m.left_on, m.pk),
@@ -561,50 +510,56 @@ def _team_context(
         ),
         "may_manage": may_manage,
         "join_form": join_form
-        or (TeamMemberForm(_people_of(user, team.community)) if may_manage else None),
+        or (pages.form(_people_of(user, group.community)) if may_manage else None),
         "today": timezone.localdate(),
+        **pages.more(current),
     }
 
 
-@login_required
-def team(request: HttpRequest, team_id: int) -> HttpResponse:
-    found = _team(request.user, team_id)
+def group_page(request: HttpRequest, pages: GroupPages, group_id: int) -> HttpResponse:
+    found = pages.get(request.user, group_id)
     if refused := _refuse(request, "GET"):
         return refused
-    return render(request, "network/org/team.html", _team_context(request, found))
+    return render(request, pages.template, _group_context(request, pages, found))
 
 
 @login_required
-def team_join(request: HttpRequest, team_id: int) -> HttpResponse:
+def member_join(request: HttpRequest, kind: str, group_id: int) -> HttpResponse:
+    """Add a person of the community's network to the association or team (``kind``)."""
+    pages = GROUP_PAGES[kind]
     user = request.user
-    found = _team(user, team_id)
+    found = pages.get(user, group_id)
     if refused := _refuse(request, "POST"):
         return refused
     if not queries.may_manage(user, found.path):
         raise PermissionDenied
-    form = TeamMemberForm(_people_of(user, found.community), request.POST)
+    form = pages.form(_people_of(user, found.community), request.POST)
     if form.is_valid():
         data = form.cleaned_data
+        held = data[pages.kind.holds]
         try:
-            actions.join_team(
-                user, found, data["person"], leader=data["leader"], joined_on=data["joined_on"]
-            )
+            actions.join(user, pages.kind, found, data["person"], held, joined_on=data["joined_on"])
         except ValidationError as exc:
             _errors(form, exc)
         else:
-            messages.success(request, _("%(name)s is in the team.") % {"name": data["person"].name})
-            return redirect("network:team", found.pk)
-    return render(request, "network/org/team.html", _team_context(request, found, join_form=form))
+            messages.success(request, pages.joined(data))
+            return redirect(f"network:{kind}", found.pk)
+    return render(request, pages.template, _group_context(request, pages, found, join_form=form))
 
 
 @login_required
-def team_leave(request: HttpRequest, team_id: int, member_id: int) -> HttpResponse:
+def member_leave(request: HttpRequest, kind: str, group_id: int, member_id: int) -> HttpResponse:
+    """Record the day a member left the association or team (``kind``)."""
+    pages = GROUP_PAGES[kind]
     user = request.user
-    found = _team(user, team_id)
+    found = pages.get(user, group_id)
     if refused := _refuse(request, "POST"):
         return refused
+    name = pages.kind.group_field
     member = (
-        TeamMember.objects.filter(team=found, pk=member_id).select_related("person", "team").first()
+        pages.kind.objects.filter(**{name: found}, pk=member_id)
+        .select_related("person", name)
+        .first()
     )
     if member is None:
         raise Http404
@@ -613,17 +568,15 @@ def team_leave(request: HttpRequest, team_id: int, member_id: int) -> HttpRespon
     form = LeaveForm(request.POST)
     if form.is_valid():
         try:
-            actions.leave_team(user, member, form.cleaned_data["left_on"])
+            actions.leave(user, member, form.cleaned_data["left_on"])
         except ValidationError as exc:
             _errors(form, exc)
         else:
-            messages.success(
-                request, _("%(name)s has left the team.") % {"name": member.person.name}
-            )
-            return redirect("network:team", found.pk)
+            messages.success(request, pages.left(member))
+            return redirect(f"network:{kind}", found.pk)
     errors = [str(e) for errs in form.errors.values() for e in errs]
     return render(
         request,
-        "network/org/team.html",
-        _team_context(request, found, leave_errors={member.pk: errors}),
+        pages.template,
+        _group_context(request, pages, found, leave_errors={member.pk: errors}),
     )

@@ -1,6 +1,7 @@
 """The neighbourhood associations (街坊会) and the volunteer teams, and their members."""
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -18,7 +19,6 @@ from ..models import (
     Association,
     AssociationMember,
     AssociationRole,
-    Person,
     Team,
     TeamKind,
     TeamMember,
@@ -210,8 +210,47 @@ def create_association(request: HttpRequest, payload: AssociationIn) -> object:
     return Reply(201, queries.access_association(user, association.pk))
 
 
-def _member_person(user: Any, person_id: int) -> Person | None:
-    return queries.people_for(user).filter(pk=person_id).first()
+# --- joining and leaving, the same for an association and a team -----------------------------
+
+
+def _join(
+    request: HttpRequest,
+    kind: type[AssociationMember] | type[TeamMember],
+    group: Association | Team,
+    payload: AssociationMemberIn | TeamMemberIn,
+    held: Any,
+) -> object:
+    """201 with the new member, or 200 when the person was in already (what they hold in the
+    group is updated)."""
+    user = request.user
+    actions.require_manage(user, group.path)
+    person = queries.people_for(user).filter(pk=payload.person).first()
+    if person is None:
+        raise refuse(person=_("Choose a person of this community's network."))
+    # The group's field and the person's are the kind's own (the base has neither).
+    ours = {kind.group_field: group, "person": person}
+    existed = kind.objects.filter(**ours, left_on__isnull=True).exists()
+    member = actions.join(user, kind, group, person, held, joined_on=payload.joined_on)
+    return Reply(200 if existed else 201, kind.objects.select_related("person").get(pk=member.pk))
+
+
+def _leave(
+    request: HttpRequest,
+    kind: type[AssociationMember] | type[TeamMember],
+    member_id: int,
+    payload: MemberLeaveIn,
+    access: Callable[[Any, int], Association | Team],
+) -> object:
+    """404 unless the member's group is the user's to see (``access``), 403 unless to manage."""
+    user = request.user
+    member = kind.objects.filter(pk=member_id).first()
+    if member is None:
+        raise Http404
+    group = access(user, getattr(member, f"{kind.group_field}_id"))
+    actions.require_manage(user, group.path)
+    with renamed_fields({"left_on": "on"}):
+        actions.leave(user, member, payload.on)
+    return Reply(200, kind.objects.select_related("person").get(pk=member.pk))
 
 
 @router.post(
@@ -223,20 +262,8 @@ def _member_person(user: Any, person_id: int) -> Person | None:
 def join_association(
     request: HttpRequest, association_id: int, payload: AssociationMemberIn
 ) -> object:
-    user = request.user
-    association = queries.access_association(user, association_id)
-    actions.require_manage(user, association.path)
-    person = _member_person(user, payload.person)
-    if person is None:
-        raise refuse(person=_("Choose a person of this community's network."))
-    existed = AssociationMember.objects.filter(
-        association=association, person=person, left_on__isnull=True
-    ).exists()
-    member = actions.join_association(
-        user, association, person, payload.role.value, joined_on=payload.joined_on
-    )
-    found = AssociationMember.objects.select_related("person").get(pk=member.pk)
-    return Reply(200 if existed else 201, found)
+    association = queries.access_association(request.user, association_id)
+    return _join(request, AssociationMember, association, payload, payload.role.value)
 
 
 @router.post(
@@ -245,15 +272,7 @@ def join_association(
     summary="Record that a member left the association (kept as history)",
 )
 def leave_association(request: HttpRequest, member_id: int, payload: MemberLeaveIn) -> object:
-    user = request.user
-    member = AssociationMember.objects.filter(pk=member_id).first()
-    if member is None:
-        raise Http404
-    association = queries.access_association(user, member.association_id)
-    actions.require_manage(user, association.path)
-    with renamed_fields({"left_on": "on"}):
-        actions.leave_association(user, member, payload.on)
-    return Reply(200, AssociationMember.objects.select_related("person").get(pk=member.pk))
+    return _leave(request, AssociationMember, member_id, payload, queries.access_association)
 
 
 # --- teams -----------------------------------------------------------------------------------------
@@ -307,18 +326,8 @@ def create_team(request: HttpRequest, payload: TeamIn) -> object:
     summary="Add a person of the community's network to the team (200 when already in it)",
 )
 def join_team(request: HttpRequest, team_id: int, payload: TeamMemberIn) -> object:
-    user = request.user
-    team = queries.access_team(user, team_id)
-    actions.require_manage(user, team.path)
-    person = _member_person(user, payload.person)
-    if person is None:
-        raise refuse(person=_("Choose a person of this community's network."))
-    existed = TeamMember.objects.filter(team=team, person=person, left_on__isnull=True).exists()
-    member = actions.join_team(
-        user, team, person, leader=payload.leader, joined_on=payload.joined_on
-    )
-    found = TeamMember.objects.select_related("person").get(pk=member.pk)
-    return Reply(200 if existed else 201, found)
+    team = queries.access_team(request.user, team_id)
+    return _join(request, TeamMember, team, payload, payload.leader)
 
 
 @router.post(
@@ -327,12 +336,4 @@ def join_team(request: HttpRequest, team_id: int, payload: TeamMemberIn) -> obje
     summary="Record that a member left the team (kept as history)",
 )
 def leave_team(request: HttpRequest, member_id: int, payload: MemberLeaveIn) -> object:
-    user = request.user
-    member = TeamMember.objects.filter(pk=member_id).first()
-    if member is None:
-        raise Http404
-    team = queries.access_team(user, member.team_id)
-    actions.require_manage(user, team.path)
-    with renamed_fields({"left_on": "on"}):
-        actions.leave_team(user, member, payload.on)
-    return Reply(200, TeamMember.objects.select_related("person").get(pk=member.pk))
+    return _leave(request, TeamMember, member_id, payload, queries.access_team)
