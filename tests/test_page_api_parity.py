@@ -22,6 +22,16 @@ pytestmark = pytest.mark.django_db
 LISTS: list[tuple[str, str]] = [
     ("/cases/", "/api/v1/cases"),
     ("/cases/?state=all", "/api/v1/cases?state=all"),
+    ("/network/chiefs/", "/api/v1/network/chiefs"),
+    (
+        "/network/chiefs/?status=formal&kind=building",
+        "/api/v1/network/chiefs?status=formal&kind=building",
+    ),
+    ("/network/contacts/", "/api/v1/network/contacts"),
+    ("/network/contacts/?kind=visit", "/api/v1/network/contacts?kind=visit"),
+    ("/network/people/", "/api/v1/network/people"),
+    ("/network/associations/", "/api/v1/network/associations"),
+    ("/network/teams/", "/api/v1/network/teams"),
     ("/party/members/", "/api/v1/party/members"),
     ("/party/posts/", "/api/v1/party/posts?state=open"),
     ("/party/claims/", "/api/v1/party/claims"),

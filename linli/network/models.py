@@ -294,7 +294,8 @@ class Membership(models.Model):
 
     @property
     def group(self) -> Association | Team:
-        return getattr(self, self.group_field)
+        group: Association | Team = getattr(self, self.group_field)
+        return group
 
     @property
     def held(self) -> Any:
