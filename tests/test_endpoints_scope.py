@@ -270,7 +270,7 @@ ROUTES = [
         )
     ),
     # The network API: every endpoint against the outsider, the neighbouring worker, a chief, the
-    # street admin and anonymous callers in tests/test_network_api.py (with the bodies it needs).
+    # street admin and anonymous callers in tests/network_api/ (with the bodies it needs).
     *(
         Route(path, lambda w: "", "network-api", api=True)
         for path in (

@@ -1,0 +1,1 @@
+"""The network API, by behaviour: scope, the whole flow, contacts, refusals, reading."""
