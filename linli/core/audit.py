@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -13,20 +13,35 @@ from linli.core.models import AuditEntry
 from linli.core.registry import contributions
 
 
+class Actor(Protocol):
+    """Who acts, as the audit log needs them: a logged-in user, or an anonymous visitor (Django's
+    ``AnonymousUser``, recorded as no one). Core sits below accounts and cannot name its ``User``;
+    both it and ``AnonymousUser`` fit."""
+
+    @property
+    def pk(self) -> int | None: ...
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
+    def get_username(self) -> str: ...
+
+
 def record(
-    actor: Any,
+    actor: Actor | None,
     action: str,
     target: models.Model | None = None,
     *,
     place_path: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one record. Call it inside the action's transaction, so both commit or neither."""
+    """Append one record. Call it inside the action's transaction, so both commit or neither.
+    ``actor`` None is the system (the demo, imports and commands run by the server's operator)."""
     info = current_request.get()
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     entry = AuditEntry(
-        actor=actor if is_user else None,
-        actor_name=(actor.get_username() if is_user else "")[:150],
+        actor_id=user.pk if user is not None else None,
+        actor_name=(user.get_username() if user is not None else "")[:150],
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",

@@ -40,12 +40,12 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from linli.accounts.models import User
 from linli.core import audit
 from linli.core.crypto import keyring
 from linli.people.importer.cells import parse_date
@@ -94,7 +94,7 @@ def import_roster(
     path: str | Path,
     *,
     community_code: str,
-    actor: Any = None,
+    actor: User | None = None,
     create_places: bool = False,
     dry_run: bool = False,
     workers: int | None = None,

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from linli.accounts.models import User
 from linli.core import bulk
 from linli.people.importer.columns import HEADER
 from linli.people.importer.pgcopy import from_copy
@@ -48,7 +49,7 @@ class Writer(PlaceMaker, Updater):
     def __init__(
         self,
         community: Place,
-        actor: Any,
+        actor: User | None,
         create_places: bool,
         result: ImportResult,
         now: datetime.datetime | None = None,
