@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Protocol
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
+from linli.core.audit_labels import AUDIT_LABELS as AUDIT_LABELS
+from linli.core.audit_labels import action_label as action_label
+from linli.core.audit_labels import action_labels as action_labels
 from linli.core.context import current_request
 from linli.core.models import AuditEntry
-from linli.core.registry import contributions
 
 
 class Actor(Protocol):
@@ -53,22 +53,3 @@ def record(
     )
     entry.save()
     return entry
-
-
-# What each action is called on the audit page: core's own here; every app names its own actions in
-# its AppConfig's ``audit_labels`` (linli.core.registry), collected at the first use.
-AUDIT_LABELS: dict[str, Any] = {
-    "keys.rotate": _("rotated the encryption key"),
-}
-
-
-@functools.cache
-def action_labels() -> dict[str, Any]:
-    labels = dict(AUDIT_LABELS)
-    for more in contributions("audit_labels"):
-        labels.update(more)
-    return labels
-
-
-def action_label(action: str) -> Any:
-    return action_labels().get(action, action)

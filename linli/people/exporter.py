@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable, Iterator
 from typing import IO
 
+import xlsxwriter
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
@@ -120,8 +121,6 @@ def rows(
 
 
 def write_xlsx(out: IO[bytes], lines: Iterator[list[str]]) -> int:
-    import xlsxwriter
-
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False})
     sheet = book.add_worksheet("人口台账")
     bold = book.add_format({"bold": True})

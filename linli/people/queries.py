@@ -6,6 +6,7 @@ import contextlib
 import datetime
 from collections import defaultdict
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -14,7 +15,7 @@ from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.accounts.types import Viewer
 from linli.core.crypto import blind
-from linli.core.identifiers import normalize_text
+from linli.core.identifiers import normalize_text, parse_citizen_id, parse_mobile
 from linli.people.models import CareTag, Membership, Resident, ResidentTag, Status
 from linli.places.models import Place
 
@@ -113,10 +114,6 @@ def search(user: Viewer, text: str, *, limit: int = 50) -> list[Resident]:
     compact = normalize_text(text)
     numeric = compact.lstrip("+")
     if len(numeric) >= 11 and numeric[:-1].isdigit():
-        from django.core.exceptions import ValidationError
-
-        from linli.core.identifiers import parse_citizen_id, parse_mobile
-
         keys = []
         with contextlib.suppress(ValidationError):
             keys.append(("phone_index", blind(parse_mobile(compact), "phone")))

@@ -3,6 +3,7 @@ processes when the file is large."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -132,8 +133,6 @@ def prepared_batches(
         for start, payload, n in chunks:
             yield prepare_chunk((start, payload, allocate(n)))
         return
-    import multiprocessing
-
     # fork: the workers inherit Django's setup, the keys, the translation catalogues and the
     # community's places. They never touch the database. At most a few chunks are in flight, so
     # the file is never all in memory.

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.errors import UniqueViolation
 
 from linli.accounts.models import User
 from linli.core import bulk
@@ -202,8 +203,6 @@ class Writer(PlaceMaker, Updater):
         """PostgreSQL: COPY new residents (as COPY text from a worker, or as rows) in a savepoint;
         False (nothing written, and look-ups first from now on) when a resident already holds one
         of their documents."""
-        from psycopg.errors import UniqueViolation
-
         savepoint = transaction.savepoint()
         try:
             if isinstance(residents, bytes):
