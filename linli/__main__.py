@@ -3,11 +3,11 @@
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
-    from django.core.management import execute_from_command_line
-
     argv = list(sys.argv)
     argv[0] = "linli"
     execute_from_command_line(argv)

@@ -7,19 +7,18 @@ its reads exactly as the pages do.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.operation import Operation
 from ninja.security import HttpBearer, SessionAuth
 
 from linli.accounts.actions import user_for_token
+from linli.accounts.models import User
 from linli.core.api import install_error_handlers
 
 
 class TokenAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = user_for_token(token)
         if user is not None:
             request.user = user

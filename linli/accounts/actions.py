@@ -103,7 +103,7 @@ def attempt_login(request: HttpRequest, login: str, password: str) -> User | Non
 
 
 def grant_role(
-    actor: Any,
+    actor: User | None,
     user: User,
     role: str,
     *,
@@ -131,7 +131,7 @@ def grant_role(
     return grant
 
 
-def revoke_grant(actor: Any, grant: Grant) -> Grant:
+def revoke_grant(actor: User | None, grant: Grant) -> Grant:
     with transaction.atomic():
         grant = Grant.objects.select_for_update().get(pk=grant.pk)
         if grant.revoked_at is None:
@@ -161,7 +161,9 @@ def _grant_path(grant: Grant) -> str:
 TOKEN_PREFIX = "lnl_"  # noqa: S105 - a public prefix, not a secret
 
 
-def issue_token(actor: Any, user: User, name: str, days: int | None = 365) -> tuple[ApiToken, str]:
+def issue_token(
+    actor: User | None, user: User, name: str, days: int | None = 365
+) -> tuple[ApiToken, str]:
     """Create an API token; returns it with the secret, which is never stored or shown again."""
     name = name.strip()
     if not name:
@@ -179,7 +181,7 @@ def issue_token(actor: Any, user: User, name: str, days: int | None = 365) -> tu
     return token, secret
 
 
-def revoke_token(actor: Any, token: ApiToken) -> None:
+def revoke_token(actor: User | None, token: ApiToken) -> None:
     with transaction.atomic():
         updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()

@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from linli.accounts import actions
 from linli.accounts.models import ApiToken, Grant, User
+from linli.accounts.types import AuthedRequest
 
 
 class GrantInline(admin.TabularInline):  # type: ignore[type-arg]  # not subscriptable at run time
@@ -59,7 +60,7 @@ class GrantAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history ha
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # grants are revoked, never deleted
 
-    def save_model(self, request: HttpRequest, obj: Grant, form: Any, change: bool) -> None:
+    def save_model(self, request: AuthedRequest, obj: Grant, form: Any, change: bool) -> None:
         if change:
             return  # every field is read-only on an existing grant
         created = actions.grant_role(
@@ -68,7 +69,7 @@ class GrantAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history ha
         obj.pk = created.pk
 
     @admin.action(description="Revoke the selected grants")
-    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+    def revoke(self, request: AuthedRequest, queryset: Any) -> None:
         for grant in queryset:
             actions.revoke_grant(request.user, grant)
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from linli.accounts.roles import GRANTABLE_ON, Role
+from linli.places.models import PlaceKind
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -156,8 +157,6 @@ class Grant(models.Model):
             raise ValidationError(_("A grant names exactly one place, grid or street/lane."))
         allowed = GRANTABLE_ON.get(self.role, ())
         if self.target_kind not in allowed:
-            from linli.places.models import PlaceKind
-
             kind = self.target_kind
             label = (
                 PlaceKind(kind).label

@@ -3,15 +3,14 @@ on (``linli.core.scope.Scope`` is the value; this module reads the grants that m
 
 from __future__ import annotations
 
-from typing import Any
-
-from linli.accounts.models import Grant
+from linli.accounts.models import Grant, User
 from linli.accounts.roles import roles_with
+from linli.accounts.types import Viewer
 from linli.core.paths import path_end
 from linli.core.scope import Scope, merge_ranges
 
 
-def scope_for(user: Any, capability: str) -> Scope:
+def scope_for(user: Viewer | None, capability: str) -> Scope:
     """The user's scope for ``capability``, computed once per request (cached on the user)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope(capability)
@@ -48,7 +47,7 @@ def scope_for(user: Any, capability: str) -> Scope:
     return scope
 
 
-def forget_scopes(user: Any) -> None:
+def forget_scopes(user: User) -> None:
     """Drop the cached scopes, after the user's grants change."""
     user.__dict__.pop("_linli_scopes", None)
     user.__dict__.pop("_linli_grants", None)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from linli.accounts import actions
 from linli.accounts.forms import LoginForm, TokenForm
 from linli.accounts.models import ApiToken, User
+from linli.accounts.types import AuthedRequest
 from linli.core import audit
 
 
@@ -96,7 +97,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+def revoke_token(request: AuthedRequest, token_id: int) -> HttpResponse:
     # Only one's own tokens: anyone else's is a 404, as if it did not exist.
     token = ApiToken.objects.filter(pk=token_id, user=_user(request)).first()
     if token is None:

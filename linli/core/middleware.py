@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from linli.core.context import RequestInfo, current_request
 
@@ -47,8 +50,6 @@ class ContentSecurityPolicyMiddleware:
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address. ``X-Real-IP`` counts only when the peer is a trusted proxy
     (``LINLI_TRUSTED_PROXIES``); a header sent by anyone else is ignored, so it cannot be forged."""
-    from django.conf import settings
-
     peer = request.META.get("REMOTE_ADDR") or None
     if peer and peer in settings.LINLI_TRUSTED_PROXIES:
         forwarded = str(request.META.get("HTTP_X_REAL_IP", "")).strip()
@@ -85,9 +86,6 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
-        from django.utils import translation
-
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         codes = {code for code, _name in settings.LANGUAGES}
         language = chosen if chosen in codes else settings.LANGUAGE_CODE
@@ -95,8 +93,6 @@ class LanguageMiddleware:
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
-        from django.utils.cache import patch_vary_headers
-
         patch_vary_headers(response, ("Cookie",))
         translation.deactivate()
         return response

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from linli.core.audit_labels import action_label
 from linli.core.paths import PathField
 
 
@@ -73,8 +74,6 @@ class AuditEntry(models.Model):
 
     @property
     def action_label(self) -> Any:
-        from linli.core.audit import action_label
-
         return action_label(self.action)
 
 

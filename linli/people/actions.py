@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from linli.accounts.models import User
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core import audit
@@ -53,7 +54,7 @@ def _require_dwelling(place: Place | None) -> None:
 
 
 def create_resident(
-    actor: Any,
+    actor: User | None,
     data: dict[str, Any],
     *,
     home: Place | None,
@@ -80,7 +81,7 @@ def create_resident(
     return resident
 
 
-def update_resident(actor: Any, resident: Resident, data: dict[str, Any]) -> list[str]:
+def update_resident(actor: User | None, resident: Resident, data: dict[str, Any]) -> list[str]:
     """Change a resident's facts; returns the fields that changed (none: nothing is written)."""
     clean = clean_resident(data)
     with transaction.atomic():
@@ -122,7 +123,7 @@ def _join(
 
 
 def add_membership(
-    actor: Any,
+    actor: User | None,
     resident: Resident,
     dwelling: Place,
     *,
@@ -143,7 +144,7 @@ def add_membership(
     return membership
 
 
-def end_membership(actor: Any, membership: Membership, until: datetime.date) -> Membership:
+def end_membership(actor: User | None, membership: Membership, until: datetime.date) -> Membership:
     with transaction.atomic():
         updated = Membership.objects.filter(pk=membership.pk, until__isnull=True).update(
             until=until, is_head=False
@@ -160,16 +161,18 @@ def end_membership(actor: Any, membership: Membership, until: datetime.date) -> 
     return membership
 
 
-def move_out(actor: Any, resident: Resident, on: datetime.date) -> Resident:
+def move_out(actor: User | None, resident: Resident, on: datetime.date) -> Resident:
     """The resident left: their ties end, their record stays (status moved out, home kept)."""
     return _leave(actor, resident, on, Status.MOVED_OUT, "resident.move_out")
 
 
-def record_death(actor: Any, resident: Resident, on: datetime.date) -> Resident:
+def record_death(actor: User | None, resident: Resident, on: datetime.date) -> Resident:
     return _leave(actor, resident, on, Status.DECEASED, "resident.death")
 
 
-def _leave(actor: Any, resident: Resident, on: datetime.date, status: str, action: str) -> Resident:
+def _leave(
+    actor: User | None, resident: Resident, on: datetime.date, status: str, action: str
+) -> Resident:
     if on > timezone.localdate():
         raise ValidationError({"status_date": _("The date cannot be in the future.")})
     with transaction.atomic():
@@ -185,7 +188,9 @@ def _leave(actor: Any, resident: Resident, on: datetime.date, status: str, actio
     return resident
 
 
-def set_tags(actor: Any, resident: Resident, codes: list[str], *, sensitive_allowed: bool) -> None:
+def set_tags(
+    actor: User | None, resident: Resident, codes: list[str], *, sensitive_allowed: bool
+) -> None:
     """Make the resident's care tags exactly ``codes``. A user who may not see sensitive tags
     cannot add or remove them either: those are kept as they are."""
     tags = {t.code: t for t in CareTag.objects.all()}
@@ -219,7 +224,7 @@ def set_tags(actor: Any, resident: Resident, codes: list[str], *, sensitive_allo
             )
 
 
-def reveal(actor: Any, resident: Resident, field: str, reason: str) -> str:
+def reveal(actor: User | None, resident: Resident, field: str, reason: str) -> str:
     """Show one personal number unmasked. Needs the reveal capability over the resident's home,
     a reason, and leaves an audit record."""
     if field not in PII_FIELDS:
@@ -241,7 +246,7 @@ def reveal(actor: Any, resident: Resident, field: str, reason: str) -> str:
     return str(getattr(resident, field) or "")
 
 
-def log_view(actor: Any, resident: Resident) -> None:
+def log_view(actor: User | None, resident: Resident) -> None:
     """Every staff view of a resident's page is recorded."""
     audit.record(actor, "resident.view", resident, place_path=_path(resident))
 

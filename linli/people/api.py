@@ -27,6 +27,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest, Viewer
 from linli.core.identifiers import mask_citizen_id, mask_mobile
 from linli.people import actions, queries
 from linli.people.models import (
@@ -282,7 +283,7 @@ def _derived(resident: Resident) -> list[str]:
     return [AGED_60] if age >= 60 else [CHILD_14] if age < 14 else []
 
 
-def _visible_codes(user: Any, resident: Resident) -> list[str]:
+def _visible_codes(user: Viewer, resident: Resident) -> list[str]:
     """The resident's stored tags the user may see: from the prefetched rows in lists, from
     ``queries.visible_tags`` for one resident."""
     rows = getattr(resident, "tag_rows", None)
@@ -299,7 +300,7 @@ def _with_tags(qs: QuerySet[Resident]) -> QuerySet[Resident]:
     )
 
 
-def _may_edit(user: Any, resident: Resident) -> bool:
+def _may_edit(user: Viewer, resident: Resident) -> bool:
     return resident.home is not None and scope_for(user, Cap.PEOPLE_EDIT).contains(resident.home)
 
 
@@ -327,7 +328,7 @@ def _unknown_tag(tag: str) -> SchemaError:
     )
 
 
-def _filter_by_tag(user: Any, qs: QuerySet[Resident], tag: str) -> QuerySet[Resident]:
+def _filter_by_tag(user: Viewer, qs: QuerySet[Resident], tag: str) -> QuerySet[Resident]:
     if tag == AGED_60:
         return qs.filter(birth_date__lte=queries.years_ago(60))
     if tag == CHILD_14:
@@ -403,7 +404,7 @@ def list_residents(request: HttpRequest, filters: Query[ResidentFilter]) -> obje
     },
     summary="Add a resident to a dwelling (needs the right to edit the roster there)",
 )
-def create_resident(request: HttpRequest, payload: ResidentCreateIn) -> object:
+def create_resident(request: AuthedRequest, payload: ResidentCreateIn) -> object:
     user = request.user
     home = access_place(user, payload.home, Cap.PEOPLE_VIEW)
     if not scope_for(user, Cap.PEOPLE_EDIT).contains(home):
@@ -428,7 +429,7 @@ def create_resident(request: HttpRequest, payload: ResidentCreateIn) -> object:
     response={200: ResidentDetailOut, 401: Error, 404: Error, 422: Invalid},
     summary="One resident, masked, with their households; the view is recorded in the audit log",
 )
-def get_resident(request: HttpRequest, resident_id: int) -> Resident:
+def get_resident(request: AuthedRequest, resident_id: int) -> Resident:
     resident = queries.access_resident(request.user, resident_id)
     actions.log_view(request.user, resident)
     return resident
@@ -447,7 +448,7 @@ def get_resident(request: HttpRequest, resident_id: int) -> Resident:
     summary="Change a resident's facts; only the fields sent change",
 )
 def update_resident(
-    request: HttpRequest, resident_id: int, payload: PatchDict[ResidentIn]
+    request: AuthedRequest, resident_id: int, payload: PatchDict[ResidentIn]
 ) -> object:
     resident = _editable(request, resident_id)
     sent = _plain(payload)
@@ -480,7 +481,7 @@ def update_resident(
     response={200: RevealOut, 400: FieldErrors, 401: Error, 403: Error, 404: Error, 422: Invalid},
     summary="Show one full ID or mobile number: needs the reveal right, a reason, and is audited",
 )
-def reveal(request: HttpRequest, resident_id: int, payload: RevealIn) -> object:
+def reveal(request: AuthedRequest, resident_id: int, payload: RevealIn) -> object:
     resident = queries.access_resident(request.user, resident_id)
     if not queries.may_reveal(request.user, resident):
         raise HttpError(403, _("You may not see full personal numbers."))
@@ -535,7 +536,7 @@ def death(request: HttpRequest, resident_id: int, payload: LeaveIn) -> object:
     response={200: TagsOut, 400: FieldErrors, 401: Error, 403: Error, 404: Error, 422: Invalid},
     summary="Set a resident's care tags. Sensitive tags the user may not see are kept as they are",
 )
-def set_tags(request: HttpRequest, resident_id: int, payload: TagsIn) -> object:
+def set_tags(request: AuthedRequest, resident_id: int, payload: TagsIn) -> object:
     resident = _editable(request, resident_id)
     try:
         actions.set_tags(

@@ -12,13 +12,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO
 
+import xlsxwriter
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from linli.accounts.models import User
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core import audit
@@ -119,8 +121,6 @@ def rows(
 
 
 def write_xlsx(out: IO[bytes], lines: Iterator[list[str]]) -> int:
-    import xlsxwriter
-
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False})
     sheet = book.add_worksheet("人口台账")
     bold = book.add_format({"bold": True})
@@ -175,7 +175,7 @@ def write_template(out: IO[bytes]) -> None:
 
 
 def export_roster(
-    user: Any,
+    user: User,
     place: Place,
     out: IO[bytes],
     fmt: str,
@@ -214,7 +214,7 @@ def export_as_operator(
 
 
 def _export(
-    user: Any,
+    user: User | None,
     place: Place,
     residents: QuerySet[Resident],
     out: IO[bytes],

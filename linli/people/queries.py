@@ -5,42 +5,43 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections import defaultdict
-from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import Viewer
 from linli.core.crypto import blind
-from linli.core.identifiers import normalize_text
+from linli.core.identifiers import normalize_text, parse_citizen_id, parse_mobile
 from linli.people.models import CareTag, Membership, Resident, ResidentTag, Status
 from linli.places.models import Place
 
 
-def residents_for(user: Any, capability: str = Cap.PEOPLE_VIEW) -> QuerySet[Resident]:
+def residents_for(user: Viewer, capability: str = Cap.PEOPLE_VIEW) -> QuerySet[Resident]:
     return Resident.objects.filter(scope_for(user, capability).q("home__"))
 
 
-def access_resident(user: Any, resident_id: int, capability: str = Cap.PEOPLE_VIEW) -> Resident:
+def access_resident(user: Viewer, resident_id: int, capability: str = Cap.PEOPLE_VIEW) -> Resident:
     resident = residents_for(user, capability).select_related("home").filter(pk=resident_id).first()
     if resident is None:
         raise Http404
     return resident
 
 
-def sees_sensitive(user: Any, resident: Resident) -> bool:
+def sees_sensitive(user: Viewer, resident: Resident) -> bool:
     return resident.home is not None and scope_for(user, Cap.PEOPLE_SENSITIVE).contains(
         resident.home
     )
 
 
-def may_reveal(user: Any, resident: Resident) -> bool:
+def may_reveal(user: Viewer, resident: Resident) -> bool:
     return resident.home is not None and scope_for(user, Cap.PEOPLE_REVEAL).contains(resident.home)
 
 
-def visible_tags(user: Any, resident: Resident) -> list[CareTag]:
+def visible_tags(user: Viewer, resident: Resident) -> list[CareTag]:
     tags = [rt.tag for rt in ResidentTag.objects.filter(resident=resident).select_related("tag")]
     if not sees_sensitive(user, resident):
         tags = [t for t in tags if not t.sensitive]
@@ -55,7 +56,7 @@ def years_ago(years: int, today: datetime.date | None = None) -> datetime.date:
         return today.replace(year=today.year - years, day=28)
 
 
-def households(user: Any, building: Place) -> dict[int, list[Membership]]:
+def households(user: Viewer, building: Place) -> dict[int, list[Membership]]:
     """The active members of each dwelling of a building, heads first: one query."""
     if scope_for(user, Cap.PEOPLE_VIEW).is_empty:
         return {}
@@ -75,7 +76,7 @@ def households(user: Any, building: Place) -> dict[int, list[Membership]]:
     return dict(out)
 
 
-def care_list(user: Any, place: Place, tag: str | None = None) -> QuerySet[Resident]:
+def care_list(user: Viewer, place: Place, tag: str | None = None) -> QuerySet[Resident]:
     """People needing care under a place: anyone aged 60+ or with a care tag the user may see,
     living there now."""
     sensitive = scope_for(user, Cap.PEOPLE_SENSITIVE).contains(place)
@@ -103,7 +104,7 @@ def care_list(user: Any, place: Place, tag: str | None = None) -> QuerySet[Resid
     )
 
 
-def search(user: Any, text: str, *, limit: int = 50) -> list[Resident]:
+def search(user: Viewer, text: str, *, limit: int = 50) -> list[Resident]:
     """By name or pinyin (full or initials, any reading of the surname), or exactly by mobile or
     ID number through their blind indexes."""
     text = text.strip()
@@ -113,10 +114,6 @@ def search(user: Any, text: str, *, limit: int = 50) -> list[Resident]:
     compact = normalize_text(text)
     numeric = compact.lstrip("+")
     if len(numeric) >= 11 and numeric[:-1].isdigit():
-        from django.core.exceptions import ValidationError
-
-        from linli.core.identifiers import parse_citizen_id, parse_mobile
-
         keys = []
         with contextlib.suppress(ValidationError):
             keys.append(("phone_index", blind(parse_mobile(compact), "phone")))
@@ -138,7 +135,7 @@ def search(user: Any, text: str, *, limit: int = 50) -> list[Resident]:
     return list(qs.filter(name__contains=text).order_by("name")[:limit])
 
 
-def members_of(user: Any, dwelling: Place) -> list[Membership]:
+def members_of(user: Viewer, dwelling: Place) -> list[Membership]:
     """Everyone tied to a dwelling now, then those who were, for its page."""
     if not scope_for(user, Cap.PEOPLE_VIEW).contains(dwelling):
         return []

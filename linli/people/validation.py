@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,43 @@ class CleanResident:
     phone: str
     residence_type: str
     warnings: list[str] = field(default_factory=list)
+
+
+def _document(
+    id_type: str,
+    raw_id: Any,
+    birth_date: datetime.date | None,
+    gender: str,
+    *,
+    today: datetime.date | None,
+    fail: Callable[[str, str], None],
+    warnings: list[str],
+) -> tuple[str, datetime.date | None, str]:
+    """The document number, checked; with the birth date and gender, which a citizen ID holds."""
+    if id_type == IdType.CITIZEN and str(raw_id).strip():
+        try:
+            cid = parse_citizen_id(raw_id, today=today)
+        except ValidationError as exc:
+            fail("id_number", exc.messages[0])
+            return "", birth_date, gender
+        warnings.extend(cid.warnings)
+        if birth_date and birth_date != cid.birth_date:
+            fail(
+                "birth_date",
+                _("The date of birth %(typed)s differs from the ID number's %(derived)s.")
+                % {"typed": birth_date, "derived": cid.birth_date},
+            )
+        if gender and gender != cid.gender:
+            fail("gender", _("The gender differs from the one in the ID number."))
+        return cid.number, cid.birth_date, cid.gender
+    if str(raw_id).strip():
+        id_number = normalize_text(raw_id)
+        if not (5 <= len(id_number) <= 20 and id_number.isalnum()):
+            fail("id_number", _("A document number has 5 to 20 letters and digits."))
+        return id_number, birth_date, gender
+    if id_type not in (IdType.NONE,):
+        fail("id_number", _("Give the document number, or choose “No document”."))
+    return "", birth_date, gender
 
 
 def clean_resident(data: dict[str, Any], *, today: datetime.date | None = None) -> CleanResident:
@@ -60,30 +98,9 @@ def clean_resident(data: dict[str, Any], *, today: datetime.date | None = None) 
         fail("birth_date", _("Not a date."))
         birth_date = None
     raw_id = data.get("id_number") or ""
-    id_number = ""
-    if id_type == IdType.CITIZEN and str(raw_id).strip():
-        try:
-            cid = parse_citizen_id(raw_id, today=today)
-        except ValidationError as exc:
-            fail("id_number", exc.messages[0])
-        else:
-            id_number = cid.number
-            warnings.extend(cid.warnings)
-            if birth_date and birth_date != cid.birth_date:
-                fail(
-                    "birth_date",
-                    _("The date of birth %(typed)s differs from the ID number's %(derived)s.")
-                    % {"typed": birth_date, "derived": cid.birth_date},
-                )
-            if gender and gender != cid.gender:
-                fail("gender", _("The gender differs from the one in the ID number."))
-            birth_date, gender = cid.birth_date, cid.gender
-    elif str(raw_id).strip():
-        id_number = normalize_text(raw_id)
-        if not (5 <= len(id_number) <= 20 and id_number.isalnum()):
-            fail("id_number", _("A document number has 5 to 20 letters and digits."))
-    elif id_type not in (IdType.NONE,):
-        fail("id_number", _("Give the document number, or choose “No document”."))
+    id_number, birth_date, gender = _document(
+        id_type, raw_id, birth_date, gender, today=today, fail=fail, warnings=warnings
+    )
     raw_phone = data.get("phone") or ""
     phone = ""
     if str(raw_phone).strip():

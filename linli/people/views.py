@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest, Viewer
 from linli.core.identifiers import mask_citizen_id, mask_mobile
 from linli.people import actions, queries
 from linli.people.forms import LeaveForm, NewResidentForm, ResidentForm, RevealForm, TagsForm
@@ -21,7 +22,7 @@ from linli.places.models import Place, PlaceKind
 from linli.places.queries import BuildingLayout, access_place
 
 
-def _require(user: Any, capability: str) -> None:
+def _require(user: Viewer, capability: str) -> None:
     if scope_for(user, capability).is_empty:
         raise Http404
 
@@ -66,7 +67,7 @@ def care(request: HttpRequest, place_id: int) -> HttpResponse:
 
 
 @login_required
-def detail(request: HttpRequest, resident_id: int) -> HttpResponse:
+def detail(request: AuthedRequest, resident_id: int) -> HttpResponse:
     resident = queries.access_resident(request.user, resident_id)
     actions.log_view(request.user, resident)
     return render(request, "people/resident.html", _detail_context(request, resident))
@@ -115,7 +116,7 @@ def _history(resident: Resident) -> list[dict[str, Any]]:
 
 @login_required
 @require_POST
-def reveal(request: HttpRequest, resident_id: int, field: str) -> HttpResponse:
+def reveal(request: AuthedRequest, resident_id: int, field: str) -> HttpResponse:
     resident = queries.access_resident(request.user, resident_id)
     if field not in actions.PII_FIELDS:
         raise Http404
@@ -149,7 +150,7 @@ def reveal(request: HttpRequest, resident_id: int, field: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest, resident_id: int) -> HttpResponse:
+def edit(request: AuthedRequest, resident_id: int) -> HttpResponse:
     resident = queries.access_resident(request.user, resident_id, Cap.PEOPLE_EDIT)
     sensitive = queries.sees_sensitive(request.user, resident)
     initial = {
@@ -195,7 +196,7 @@ def edit(request: HttpRequest, resident_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def new(request: HttpRequest, dwelling_id: int) -> HttpResponse:
+def new(request: AuthedRequest, dwelling_id: int) -> HttpResponse:
     dwelling = access_place(request.user, dwelling_id, Cap.PEOPLE_EDIT)
     if dwelling.kind != PlaceKind.DWELLING:
         raise Http404
@@ -224,7 +225,7 @@ def new(request: HttpRequest, dwelling_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def leave(request: HttpRequest, resident_id: int) -> HttpResponse:
+def leave(request: AuthedRequest, resident_id: int) -> HttpResponse:
     resident = queries.access_resident(request.user, resident_id, Cap.PEOPLE_EDIT)
     form = LeaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

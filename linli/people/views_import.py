@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest, Viewer
 from linli.people import exporter
 from linli.people.importer import COLUMNS, REQUIRED, ImportFailed, import_roster
 from linli.places.models import Place, PlaceKind
@@ -47,7 +48,7 @@ def _sweep(directory: Path) -> None:
                 stale.unlink()
 
 
-def _communities(user: Any) -> list[Place]:
+def _communities(user: Viewer) -> list[Place]:
     return list(places_for(user, Cap.PEOPLE_IMPORT).filter(kind=PlaceKind.COMMUNITY)[:200])
 
 
@@ -66,7 +67,7 @@ def _forget(request: HttpRequest, token: str) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_roster_page(request: HttpRequest) -> HttpResponse:
+def import_roster_page(request: AuthedRequest) -> HttpResponse:
     communities = _communities(request.user)
     if not communities:
         raise Http404
@@ -92,7 +93,7 @@ def _community_from(request: HttpRequest) -> Place:
     return community
 
 
-def _preview(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+def _preview(request: AuthedRequest, context: dict[str, Any]) -> HttpResponse:
     community = _community_from(request)
     create_places = request.POST.get("create_places") == "on"
     context.update(community=community, create_places=create_places)
@@ -145,7 +146,7 @@ def _preview(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     return render(request, "people/import/preview.html", context)
 
 
-def _confirm(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+def _confirm(request: AuthedRequest, context: dict[str, Any]) -> HttpResponse:
     token = request.POST.get("token", "")
     entry = _pending(request).get(token)
     if entry is None:
@@ -182,7 +183,7 @@ def import_template(request: HttpRequest) -> HttpResponseBase:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def export_roster_page(request: HttpRequest) -> HttpResponseBase:
+def export_roster_page(request: AuthedRequest) -> HttpResponseBase:
     scope = scope_for(request.user, Cap.PEOPLE_VIEW)
     if scope.is_empty:
         raise Http404

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from linli.accounts.models import User
 from linli.core import audit
 from linli.core.paths import SEGMENT, segment
 from linli.places.models import BUILDING_LEVEL, Grid, Lane, Place, PlaceKind
@@ -29,7 +30,7 @@ def _next_path(parent: Place | None) -> str:
 
 
 def create_place(
-    actor: Any,
+    actor: User | None,
     *,
     kind: str,
     code: str,
@@ -95,7 +96,7 @@ EDITABLE_PLACE_FIELDS = (
 )
 
 
-def update_place(actor: Any, place: Place, **changes: Any) -> Place:
+def update_place(actor: User | None, place: Place, **changes: Any) -> Place:
     """Change the plain facts of a place (not its position in the tree, grid or lane)."""
     unknown = set(changes) - set(EDITABLE_PLACE_FIELDS)
     if unknown:
@@ -128,22 +129,24 @@ def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, int | float | str | bool) else str(value)
 
 
-def rename_place(actor: Any, place: Place, *, name: str, code: str | None = None) -> Place:
+def rename_place(actor: User | None, place: Place, *, name: str, code: str | None = None) -> Place:
     changes: dict[str, Any] = {"name": name}
     if code is not None:
         changes["code"] = code
     return update_place(actor, place, **changes)
 
 
-def update_grid(actor: Any, grid: Grid, *, name: str, polygon: dict[str, Any] | None) -> Grid:
+def update_grid(
+    actor: User | None, grid: Grid, *, name: str, polygon: dict[str, Any] | None
+) -> Grid:
     return _update_part(actor, grid, "grid.update", name=name.strip(), polygon=polygon)
 
 
-def update_lane(actor: Any, lane: Lane, *, name: str, kind: str) -> Lane:
+def update_lane(actor: User | None, lane: Lane, *, name: str, kind: str) -> Lane:
     return _update_part(actor, lane, "lane.update", name=name.strip(), kind=kind)
 
 
-def _update_part(actor: Any, obj: G, action: str, **changes: Any) -> G:
+def _update_part(actor: User | None, obj: G, action: str, **changes: Any) -> G:
     """Change a grid or lane of a community: locked, validated, audited in the community."""
     with transaction.atomic():
         obj = type(obj).objects.select_for_update().select_related("community").get(pk=obj.pk)
@@ -163,7 +166,12 @@ def _update_part(actor: Any, obj: G, action: str, **changes: Any) -> G:
 
 
 def create_grid(
-    actor: Any, *, community: Place, code: str, name: str, polygon: dict[str, Any] | None = None
+    actor: User | None,
+    *,
+    community: Place,
+    code: str,
+    name: str,
+    polygon: dict[str, Any] | None = None,
 ) -> Grid:
     with transaction.atomic():
         grid = Grid(community=community, code=code.strip(), name=name.strip(), polygon=polygon)
@@ -179,7 +187,7 @@ def create_grid(
         return grid
 
 
-def create_lane(actor: Any, *, community: Place, kind: str, code: str, name: str) -> Lane:
+def create_lane(actor: User | None, *, community: Place, kind: str, code: str, name: str) -> Lane:
     with transaction.atomic():
         lane = Lane(community=community, kind=kind, code=code.strip(), name=name.strip())
         lane.full_clean()
@@ -195,7 +203,7 @@ def create_lane(actor: Any, *, community: Place, kind: str, code: str, name: str
 
 
 def assign_buildings(
-    actor: Any,
+    actor: User | None,
     buildings: list[Place],
     *,
     grid: Grid | None = None,

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from linli.accounts.types import AuthedRequest
 from linli.places import actions
 from linli.places.models import Grid, Lane, Place, PlaceKind
 
@@ -34,7 +35,7 @@ class PlaceAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history ha
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # places are retired (``retired_at``), never deleted
 
-    def save_model(self, request: HttpRequest, obj: Place, form: Any, change: bool) -> None:
+    def save_model(self, request: AuthedRequest, obj: Place, form: Any, change: bool) -> None:
         if not change:
             created = actions.create_place(
                 request.user,
@@ -78,7 +79,7 @@ class GridAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history has
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: Grid, form: Any, change: bool) -> None:
+    def save_model(self, request: AuthedRequest, obj: Grid, form: Any, change: bool) -> None:
         if change:
             actions.update_grid(request.user, obj, name=obj.name, polygon=obj.polygon)
             return
@@ -104,7 +105,7 @@ class LaneAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history has
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: Lane, form: Any, change: bool) -> None:
+    def save_model(self, request: AuthedRequest, obj: Lane, form: Any, change: bool) -> None:
         if change:
             actions.update_lane(request.user, obj, name=obj.name, kind=obj.kind)
             return

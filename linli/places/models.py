@@ -14,7 +14,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from linli.core.paths import PathField, path_end
+from linli.core.paths import PathField, ancestors, path_end
+from linli.places import codes
 
 
 class PlaceKind(models.TextChoices):
@@ -148,15 +149,11 @@ class Place(models.Model):
         return Place.objects.filter(path__gte=self.path, path__lt=self.path_end)
 
     def ancestors(self) -> list[Place]:
-        from linli.core.paths import ancestors
-
         paths = ancestors(self.path)
         found = {p.path: p for p in Place.objects.filter(path__in=paths)}
         return [found[p] for p in paths if p in found]
 
     def clean(self) -> None:
-        from linli.places import codes
-
         allowed = ALLOWED_PARENTS.get(self.kind, ())
         parent_kind = self.parent.kind if self.parent_id and self.parent else None
         if allowed and parent_kind not in allowed:
@@ -209,8 +206,6 @@ class Grid(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from linli.places import codes
-
         if self.community_id and self.community.kind != PlaceKind.COMMUNITY:
             raise ValidationError({"community": _("A grid belongs to a community.")})
         codes.validate_grid_code(self.code, self.community.code if self.community_id else None)

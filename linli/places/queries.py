@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import Viewer
 from linli.core.paths import SEGMENT
 from linli.core.scope import Scope
 from linli.places.models import Grid, Lane, Place, PlaceKind
@@ -17,11 +18,11 @@ from linli.places.models import Grid, Lane, Place, PlaceKind
 T = TypeVar("T", Grid, Lane)
 
 
-def places_for(user: Any, capability: str = Cap.PLACES_VIEW) -> QuerySet[Place]:
+def places_for(user: Viewer, capability: str = Cap.PLACES_VIEW) -> QuerySet[Place]:
     return Place.objects.filter(scope_for(user, capability).q())
 
 
-def access_place(user: Any, place_id: int, capability: str = Cap.PLACES_VIEW) -> Place:
+def access_place(user: Viewer, place_id: int, capability: str = Cap.PLACES_VIEW) -> Place:
     """The place, if the user may see it for ``capability``; otherwise 404 as if it did not exist."""
     place = Place.objects.filter(pk=place_id).select_related("grid", "lane").first()
     if place is None or not scope_for(user, capability).contains(place):
@@ -29,21 +30,21 @@ def access_place(user: Any, place_id: int, capability: str = Cap.PLACES_VIEW) ->
     return place
 
 
-def grids_for(user: Any, capability: str = Cap.PLACES_VIEW) -> QuerySet[Grid]:
+def grids_for(user: Viewer, capability: str = Cap.PLACES_VIEW) -> QuerySet[Grid]:
     scope = scope_for(user, capability)
     return Grid.objects.filter(_community_q(scope) | Q(pk__in=sorted(scope.grid_ids)))
 
 
-def access_grid(user: Any, grid_id: int, capability: str = Cap.PLACES_VIEW) -> Grid:
+def access_grid(user: Viewer, grid_id: int, capability: str = Cap.PLACES_VIEW) -> Grid:
     return _one_or_404(grids_for(user, capability).select_related("community"), grid_id)
 
 
-def lanes_for(user: Any, capability: str = Cap.PLACES_VIEW) -> QuerySet[Lane]:
+def lanes_for(user: Viewer, capability: str = Cap.PLACES_VIEW) -> QuerySet[Lane]:
     scope = scope_for(user, capability)
     return Lane.objects.filter(_community_q(scope) | Q(pk__in=sorted(scope.lane_ids)))
 
 
-def access_lane(user: Any, lane_id: int, capability: str = Cap.PLACES_VIEW) -> Lane:
+def access_lane(user: Viewer, lane_id: int, capability: str = Cap.PLACES_VIEW) -> Lane:
     return _one_or_404(lanes_for(user, capability).select_related("community"), lane_id)
 
 
@@ -59,7 +60,7 @@ def _community_q(scope: Scope) -> Q:
 
 
 def buildings_of(
-    user: Any, *, grid: Grid | None = None, lane: Lane | None = None
+    user: Viewer, *, grid: Grid | None = None, lane: Lane | None = None
 ) -> QuerySet[Place]:
     """The buildings of a grid or on a lane that the user may see."""
     qs = places_for(user).filter(kind=PlaceKind.BUILDING)
@@ -70,7 +71,7 @@ def buildings_of(
     return qs.order_by("path")
 
 
-def communities_for(user: Any, capability: str) -> list[Place]:
+def communities_for(user: Viewer, capability: str) -> list[Place]:
     """The live communities wholly within the user's scope for ``capability``: a community
     worker's own, every community of a street admin's street. A chief's building or a grid
     worker's grid holds none. The one rule for "which communities may this user run" (the
@@ -85,7 +86,7 @@ def communities_for(user: Any, capability: str) -> list[Place]:
     )
 
 
-def top_places(user: Any) -> list[Place]:
+def top_places(user: Viewer) -> list[Place]:
     """The places a user's scope starts from: the targets of their place grants. (Grid and lane
     grants start from the grid or lane, listed separately.)"""
     scope = scope_for(user, Cap.PLACES_VIEW)
@@ -93,7 +94,7 @@ def top_places(user: Any) -> list[Place]:
     return roots
 
 
-def children_of(user: Any, place: Place) -> QuerySet[Place]:
+def children_of(user: Viewer, place: Place) -> QuerySet[Place]:
     """The visible children of a visible place, each with its number of children."""
     scope = scope_for(user, Cap.PLACES_VIEW)
     return (
@@ -121,7 +122,7 @@ def counts_under(place: Place) -> dict[str, int]:
     return counts
 
 
-def breadcrumbs(user: Any, place: Place) -> list[tuple[Place, bool]]:
+def breadcrumbs(user: Viewer, place: Place) -> list[tuple[Place, bool]]:
     """The ancestors of a place, each with whether the user may open it."""
     scope = scope_for(user, Cap.PLACES_VIEW)
     return [(a, scope.contains(a)) for a in place.ancestors()]
@@ -156,7 +157,7 @@ def building_layout(building: Place) -> BuildingLayout:
     return BuildingLayout(units=units, rows=[(f, by_floor[f]) for f in floors], loose=loose)
 
 
-def search_places(user: Any, text: str, limit: int = 30, kind: str | None = None) -> list[Place]:
+def search_places(user: Viewer, text: str, limit: int = 30, kind: str | None = None) -> list[Place]:
     """Places in scope by name, code or address. Dwellings are found through their building
     (a search for "101" would otherwise match every first-floor flat of the district)."""
     text = text.strip()

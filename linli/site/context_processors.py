@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.cases.queries import sees_cases
+from linli.party.queries import sees_party
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -21,12 +23,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("places:index"), _("Places"), "places"))
     if not scope_for(user, Cap.PEOPLE_VIEW).is_empty:
         items.append((reverse("people:search"), _("Residents"), "people"))
-    from linli.cases.queries import sees_cases
-
     if sees_cases(user):
         items.append((reverse("cases:inbox"), _("Cases"), "cases"))
-    from linli.party.queries import sees_party
-
     if sees_party(user):
         items.append((reverse("party:home"), _("Party building"), "party"))
     if not scope_for(user, Cap.NETWORK_VIEW).is_empty:

@@ -9,15 +9,16 @@ from django.views.decorators.http import require_GET
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest, Viewer
 from linli.core.models import AuditEntry
 from linli.core.paging import page_of
 from linli.places.queries import grids_for, lanes_for, top_places
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     grants = (
-        request.user.grants.filter(revoked_at__isnull=True)  # type: ignore[union-attr]
+        request.user.grants.filter(revoked_at__isnull=True)
         .select_related("place", "grid", "lane")
         .order_by("role", "id")
     )
@@ -32,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "site/home.html", context)
 
 
-def audit_queryset(user: object) -> QuerySet[AuditEntry]:
+def audit_queryset(user: Viewer) -> QuerySet[AuditEntry]:
     scope = scope_for(user, Cap.AUDIT_VIEW)
     return AuditEntry.objects.filter(scope.path_q("place_path"))
 

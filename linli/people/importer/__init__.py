@@ -40,12 +40,13 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from linli.accounts.models import User
 from linli.core import audit
 from linli.core.crypto import keyring
 from linli.people.importer.cells import parse_date
@@ -73,8 +74,6 @@ from linli.places.models import Place, PlaceKind
 def tag_words() -> dict[str, int | None]:
     """Every way a care tag may be written: its stored name, its code, its label in each language.
     Derived tags (aged 60+…) map to None: they come from the date of birth and are skipped."""
-    from django.conf import settings
-
     words: dict[str, int | None] = {}
     builtin = {code: label for code, label, _s in BUILTIN_TAGS}
     for lang, _name in settings.LANGUAGES:
@@ -94,7 +93,7 @@ def import_roster(
     path: str | Path,
     *,
     community_code: str,
-    actor: Any = None,
+    actor: User | None = None,
     create_places: bool = False,
     dry_run: bool = False,
     workers: int | None = None,

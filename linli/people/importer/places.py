@@ -270,15 +270,7 @@ class PlaceMaker(Tables):
         return self.places.dwellings.setdefault(holder_id, {})
 
     def _dwellings(self, rows: list[tuple[Prepared, PlaceRef]]) -> list[tuple[Prepared, PlaceRef]]:
-        wanted: dict[int, set[str]] = defaultdict(set)
-        for p, holder in rows:
-            wanted[holder.id].update({p.dwelling, _bare(PlaceKind.DWELLING, p.dwelling)})
-        found: dict[tuple[int, str], PlaceRef] = {}
-        for holder_id, codes in wanted.items():
-            known = self._holder_dwellings(holder_id)
-            for code in codes:
-                if code in known:
-                    found[(holder_id, code)] = known[code]
+        found = self._known_dwellings(rows)
         keyed: list[tuple[Prepared, tuple[int, str]]] = []
         new: list[NewPlace] = []
         for p, holder in rows:
@@ -306,17 +298,37 @@ class PlaceMaker(Tables):
                 new.append(place)
                 keyed.append((p, key))
         if new:
-            # A million-row file can bring hundreds of thousands of dwellings: written like the
-            # residents, not through the ORM's bulk_create (~150 µs a place).
-            ids = bulk.reserve_ids("places_place", len(new))
-            bulk.write_rows(
-                "places_place",
-                PLACE_COLUMNS,
-                [self.place_row(place_id, n) for n, place_id in zip(new, ids, strict=True)],
-            )
-            self.result.places_created += len(new)
-            by_path = {n.path: place_id for n, place_id in zip(new, ids, strict=True)}
-            for made in found.values():
-                if made.id == 0:
-                    made.id = by_path[made.path]
+            self._write_dwellings(new, found)
         return [(p, found[key]) for p, key in keyed]
+
+    def _known_dwellings(
+        self, rows: list[tuple[Prepared, PlaceRef]]
+    ) -> dict[tuple[int, str], PlaceRef]:
+        """The dwellings the rows name that are there already, by holder and code (as written
+        and bare)."""
+        wanted: dict[int, set[str]] = defaultdict(set)
+        for p, holder in rows:
+            wanted[holder.id].update({p.dwelling, _bare(PlaceKind.DWELLING, p.dwelling)})
+        found: dict[tuple[int, str], PlaceRef] = {}
+        for holder_id, codes in wanted.items():
+            known = self._holder_dwellings(holder_id)
+            for code in codes:
+                if code in known:
+                    found[(holder_id, code)] = known[code]
+        return found
+
+    def _write_dwellings(self, new: list[NewPlace], found: dict[tuple[int, str], PlaceRef]) -> None:
+        """Store the new dwellings and fill their ids into the references made for them."""
+        # A million-row file can bring hundreds of thousands of dwellings: written like the
+        # residents, not through the ORM's bulk_create (~150 µs a place).
+        ids = bulk.reserve_ids("places_place", len(new))
+        bulk.write_rows(
+            "places_place",
+            PLACE_COLUMNS,
+            [self.place_row(place_id, n) for n, place_id in zip(new, ids, strict=True)],
+        )
+        self.result.places_created += len(new)
+        by_path = {n.path: place_id for n, place_id in zip(new, ids, strict=True)}
+        for made in found.values():
+            if made.id == 0:
+                made.id = by_path[made.path]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook
 
 from linli.people.importer.columns import read_header
 from linli.people.importer.results import ImportFailed, ImportResult
@@ -50,8 +51,6 @@ def _csv_rows(path: Path) -> Iterator[list[Any]]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
-    from python_calamine import CalamineWorkbook
-
     try:
         book = CalamineWorkbook.from_path(str(path))
         sheet = book.get_sheet_by_index(0)

@@ -126,10 +126,7 @@ def prepare_row(row_no: int, cells: list[Any], context: Context, pk: int = 0) ->
     data["id_number"] = id_text
     gender_text = cell_text(cell("gender"))
     if gender_text:
-        gender = GENDER_WORDS.get(gender_text) or GENDER_WORDS.get(normalize_text(gender_text))
-        if gender is None:
-            problems.append(("gender", _("Gender is 男 or 女.")))
-        data["gender"] = gender or ""
+        data["gender"] = _gender(gender_text, problems)
     try:
         data["birth_date"] = parse_date(cell("birth_date"))
     except (ValueError, OverflowError):
@@ -139,41 +136,16 @@ def prepare_row(row_no: int, cells: list[Any], context: Context, pk: int = 0) ->
     if residence is None:
         problems.append(("residence_type", _("Residence type is one of 户籍, 常住, 流动, 候鸟.")))
     data["residence_type"] = residence or ResidenceType.REGISTERED
-    raw_phone = cell("phone")
-    phone_text, _phone_was_number = number_text(raw_phone)
-    phone = ""
-    if sci_lost(raw_phone):
-        problems.append(
-            ("phone", _("Excel turned this number into 1.23E+10 form and lost digits: retype it."))
-        )
-    elif phone_text:
-        try:
-            phone = mobile(phone_text)
-        except ValidationError as exc:
-            problems.append(("phone", exc.messages[0]))
+    phone = _phone(cell("phone"), problems)
     try:
         clean = clean_resident(data, today=context.today)
     except ValidationError as exc:
-        for key, messages in exc.message_dict.items():
-            if key == "id_number" and unknown_type:
-                continue  # the number cannot be judged without knowing the document
-            if key == "id_number" and (was_number or sci_lost(raw_id)):
-                messages = [
-                    _(
-                        "Excel stored this ID number as a number and its last digits were lost;"
-                        " it cannot be recovered. Format the column as text and type it again."
-                    )
-                ]
-            problems.extend((key, m) for m in messages)
+        _resident_problems(exc, unknown_type, was_number, raw_id, problems)
         clean = None
     relation = _choice(RELATION_WORDS, RELATIONS, cell_text(cell("relation")))
     if relation is None:
         problems.append(("relation", _("Relation is one of 业主, 租户, 家庭成员, 其他.")))
-    head_text = cell_text(cell("is_head"))
-    if head_text not in YES and head_text not in NO:
-        head_text = normalize_text(head_text)
-    if head_text not in YES and head_text not in NO:
-        problems.append(("is_head", _("Head of household is 是 or 否.")))
+    head_text = _head(cell_text(cell("is_head")), problems)
     building, dwelling = cell_text(cell("building")), cell_text(cell("dwelling"))
     if not building:
         problems.append(("building", _("This column cannot be empty.")))
@@ -181,19 +153,7 @@ def prepare_row(row_no: int, cells: list[Any], context: Context, pk: int = 0) ->
         problems.append(("dwelling", _("This column cannot be empty.")))
     tags: tuple[int, ...] | None = None
     if "tags" in context.columns:
-        found: list[int] = []
-        for word in TAG_SEPARATORS.split(cell_text(cell("tags"))):
-            word = word.strip()
-            if not word:
-                continue
-            key = word.lower()
-            if key not in context.tags:
-                problems.append(("tags", _("Unknown care tag: %(tag)s") % {"tag": word}))
-                continue
-            tag_id = context.tags[key]
-            if tag_id is not None and tag_id not in found:
-                found.append(tag_id)
-        tags = tuple(sorted(found))
+        tags = _tags(cell_text(cell("tags")), context, problems)
     if problems or clean is None:
         return Failed(row_no, tuple(problems))
     return _stored(
@@ -217,6 +177,73 @@ def prepare_row(row_no: int, cells: list[Any], context: Context, pk: int = 0) ->
         context,
         pk,
     )
+
+
+def _gender(text: str, problems: list[tuple[str, str]]) -> str:
+    gender = GENDER_WORDS.get(text) or GENDER_WORDS.get(normalize_text(text))
+    if gender is None:
+        problems.append(("gender", _("Gender is 男 or 女.")))
+    return gender or ""
+
+
+def _phone(raw_phone: Any, problems: list[tuple[str, str]]) -> str:
+    phone_text, _phone_was_number = number_text(raw_phone)
+    phone = ""
+    if sci_lost(raw_phone):
+        problems.append(
+            ("phone", _("Excel turned this number into 1.23E+10 form and lost digits: retype it."))
+        )
+    elif phone_text:
+        try:
+            phone = mobile(phone_text)
+        except ValidationError as exc:
+            problems.append(("phone", exc.messages[0]))
+    return phone
+
+
+def _resident_problems(
+    exc: ValidationError,
+    unknown_type: bool,
+    was_number: bool,
+    raw_id: Any,
+    problems: list[tuple[str, str]],
+) -> None:
+    """``clean_resident``'s errors as the row's problems, said the way a spreadsheet user needs."""
+    for key, messages in exc.message_dict.items():
+        if key == "id_number" and unknown_type:
+            continue  # the number cannot be judged without knowing the document
+        if key == "id_number" and (was_number or sci_lost(raw_id)):
+            messages = [
+                _(
+                    "Excel stored this ID number as a number and its last digits were lost;"
+                    " it cannot be recovered. Format the column as text and type it again."
+                )
+            ]
+        problems.extend((key, m) for m in messages)
+
+
+def _head(head_text: str, problems: list[tuple[str, str]]) -> str:
+    if head_text not in YES and head_text not in NO:
+        head_text = normalize_text(head_text)
+    if head_text not in YES and head_text not in NO:
+        problems.append(("is_head", _("Head of household is 是 or 否.")))
+    return head_text
+
+
+def _tags(text: str, context: Context, problems: list[tuple[str, str]]) -> tuple[int, ...]:
+    found: list[int] = []
+    for word in TAG_SEPARATORS.split(text):
+        word = word.strip()
+        if not word:
+            continue
+        key = word.lower()
+        if key not in context.tags:
+            problems.append(("tags", _("Unknown care tag: %(tag)s") % {"tag": word}))
+            continue
+        tag_id = context.tags[key]
+        if tag_id is not None and tag_id not in found:
+            found.append(tag_id)
+    return tuple(sorted(found))
 
 
 def _stored(
@@ -340,17 +367,9 @@ def quick_row(row_no: int, cells: list[Any], context: Context, pk: int = 0) -> P
         return None
     tags: tuple[int, ...] | None = None
     if "tags" in context.columns:
-        found: list[int] = []
-        for word in TAG_SEPARATORS.split(cell_text(cells[at["tags"]])):
-            key = word.strip().lower()
-            if not key:
-                continue
-            if key not in context.tags:
-                return None
-            tag_id = context.tags[key]
-            if tag_id is not None and tag_id not in found:
-                found.append(tag_id)
-        tags = tuple(sorted(found))
+        tags = _known_tags(cell_text(cells[at["tags"]]), context)
+        if tags is None:
+            return None
     return _stored(
         row_no,
         name,
@@ -372,3 +391,18 @@ def quick_row(row_no: int, cells: list[Any], context: Context, pk: int = 0) -> P
         context,
         pk,
     )
+
+
+def _known_tags(text: str, context: Context) -> tuple[int, ...] | None:
+    """The tags of a cell whose every word is a known tag; None when one is not."""
+    found: list[int] = []
+    for word in TAG_SEPARATORS.split(text):
+        key = word.strip().lower()
+        if not key:
+            continue
+        if key not in context.tags:
+            return None
+        tag_id = context.tags[key]
+        if tag_id is not None and tag_id not in found:
+            found.append(tag_id)
+    return tuple(sorted(found))

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import connection
 
+from linli.accounts.models import User
 from linli.core import bulk
 from linli.core.crypto import keyring
 from linli.people.actions import apply_clean
@@ -23,7 +24,7 @@ from linli.people.validation import CleanResident
 class Updater(Tables):
     """Changes to residents already there, collected and written in bulk with their history."""
 
-    actor: Any
+    actor: User | None
     result: ImportResult
     today: datetime.date
     now: datetime.datetime

@@ -3,6 +3,7 @@ processes when the file is large."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -52,6 +53,17 @@ def _init_pool_worker(context: Context) -> None:
     _init_worker(context)
 
 
+def _padded(cells: list[Any], width: int, padding: list[None]) -> list[Any] | None:
+    """A row's cells, one per column and a trailing None (the cell absent columns read); None for
+    a blank row."""
+    cells = cells[:width]
+    if blank(cells):
+        return None
+    if len(cells) <= width:
+        cells.extend(padding[len(cells) :])  # short rows, and the cell absent columns read
+    return cells
+
+
 def prepare_chunk(task: tuple[int, Any, Any]) -> Batch:
     """One chunk of the file: its first row's number, its rows (as raw CSV lines or as cells) and
     the ids its rows' residents get if they are new, one per row. Blank rows are dropped, the rest
@@ -73,13 +85,11 @@ def prepare_chunk(task: tuple[int, Any, Any]) -> Batch:
     tie_lines: list[str] = []
     tag_lines: list[str] = []
     heads: list[tuple[int, int, int]] = []
-    for offset, cells in enumerate(records(payload, context)):
-        cells = cells[:width]
-        if blank(cells):
+    for offset, raw in enumerate(records(payload, context)):
+        cells = _padded(raw, width, padding)
+        if cells is None:
             continue
         count += 1
-        if len(cells) <= width:
-            cells.extend(padding[len(cells) :])  # short rows, and the cell absent columns read
         p = quick_row(start + offset, cells, context, ids[offset]) or prepare_row(
             start + offset, cells, context, ids[offset]
         )
@@ -132,8 +142,6 @@ def prepared_batches(
         for start, payload, n in chunks:
             yield prepare_chunk((start, payload, allocate(n)))
         return
-    import multiprocessing
-
     # fork: the workers inherit Django's setup, the keys, the translation catalogues and the
     # community's places. They never touch the database. At most a few chunks are in flight, so
     # the file is never all in memory.

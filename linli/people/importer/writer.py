@@ -11,7 +11,9 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.errors import UniqueViolation
 
+from linli.accounts.models import User
 from linli.core import bulk
 from linli.people.importer.columns import HEADER
 from linli.people.importer.pgcopy import from_copy
@@ -48,7 +50,7 @@ class Writer(PlaceMaker, Updater):
     def __init__(
         self,
         community: Place,
-        actor: Any,
+        actor: User | None,
         create_places: bool,
         result: ImportResult,
         now: datetime.datetime | None = None,
@@ -201,8 +203,6 @@ class Writer(PlaceMaker, Updater):
         """PostgreSQL: COPY new residents (as COPY text from a worker, or as rows) in a savepoint;
         False (nothing written, and look-ups first from now on) when a resident already holds one
         of their documents."""
-        from psycopg.errors import UniqueViolation
-
         savepoint = transaction.savepoint()
         try:
             if isinstance(residents, bytes):

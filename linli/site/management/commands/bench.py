@@ -21,7 +21,11 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
 
+from linli.accounts.actions import grant_role
 from linli.accounts.models import User
+from linli.cases.models import Case
+from linli.network.models import Contact
+from linli.people.models import Resident
 from linli.places import demo
 from linli.places.models import Grid, Place, PlaceKind
 
@@ -67,8 +71,6 @@ class Command(BaseCommand):
 
         # A district admin: the widest scope there is.
         admin, _ = User.objects.get_or_create(username="bench-district")
-        from linli.accounts.actions import grant_role
-
         grant_role(None, admin, "street_admin", place=district)
         clients = {}
         for name in ("bench-district", "shequ", "louzhang", "wangge"):
@@ -96,8 +98,6 @@ class Command(BaseCommand):
             ("grid worker: grid page with map", "wangge", f"/places/grids/{grid.pk}/"),
         ]
         # The roster, when the demo has residents.
-        from linli.people.models import Resident
-
         resident = Resident.objects.filter(home__path__startswith=building.path).first()
         if resident is not None:
             cases += [
@@ -120,8 +120,6 @@ class Command(BaseCommand):
                 ("chief: building with its households", "louzhang", f"/places/{building.pk}/"),
             ]
         # Residents' cases, when the demo has them.
-        from linli.cases.models import Case
-
         case = Case.objects.filter(path__startswith=community.path).order_by("-pk").first()
         if case is not None:
             cases += [
@@ -145,8 +143,6 @@ class Command(BaseCommand):
                 ("district admin: API case list", "bench-district", "/api/v1/cases"),
             ]
         # The network: visit coverage, when the demo has contact records.
-        from linli.network.models import Contact
-
         contacts = Contact.objects.count()
         if contacts:
             clients["jiedao"] = Client()

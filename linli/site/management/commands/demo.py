@@ -19,7 +19,9 @@ from linli.accounts.models import User
 from linli.accounts.roles import Role
 from linli.cases import demo as cases_demo
 from linli.core import audit
+from linli.network import actions as network
 from linli.network import demo as network_demo
+from linli.network.models import ChiefKind, Person
 from linli.party import demo as party_demo
 from linli.people import demo as people_demo
 from linli.places import demo
@@ -156,9 +158,6 @@ class Command(BaseCommand):
 
     def link_chiefs(self) -> None:
         """The demo chiefs' logins become formal chiefs of the building and lane they hold."""
-        from linli.network import actions as network
-        from linli.network.models import ChiefKind, Person
-
         for username, kind in (("louzhang", ChiefKind.BUILDING), ("xiangzhang", None)):
             user = User.objects.get(username=username)
             grant = (

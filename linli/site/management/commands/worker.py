@@ -17,7 +17,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from linli.accounts.actions import purge_expired_throttles
+from linli.cases.workflow import sweep
 from linli.core import outbox
+from linli.network.coverage import refresh
 
 
 def _clear_sessions() -> None:
@@ -25,21 +28,15 @@ def _clear_sessions() -> None:
 
 
 def _purge_throttles() -> None:
-    from linli.accounts.actions import purge_expired_throttles
-
     purge_expired_throttles()
 
 
 def _case_sweep() -> None:
-    from linli.cases.workflow import sweep
-
     sweep()
 
 
 # (name, every N seconds, function)
 def _network_coverage() -> None:
-    from linli.network.coverage import refresh
-
     refresh()
 
 
