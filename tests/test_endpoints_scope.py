@@ -27,7 +27,7 @@ def w(world, roster, tmp_path, settings):
     grandmother's home and a building chief of building 1."""
     from linli.cases import photos
     from linli.cases.models import PhotoKind
-    from tests.test_cases_pages import png_upload
+    from tests.helpers.uploads import png_upload
 
     settings.MEDIA_ROOT = tmp_path
     world.__dict__["roster"] = roster
