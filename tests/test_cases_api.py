@@ -19,7 +19,7 @@ from linli.accounts.actions import issue_token
 from linli.cases import photos, workflow
 from linli.cases.models import Case, CaseEvent, Category, PhotoKind, State
 from linli.core.models import AuditEntry
-from tests.test_cases_pages import png_upload
+from tests.helpers.uploads import png_upload
 
 pytestmark = pytest.mark.django_db
 

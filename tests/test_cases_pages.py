@@ -15,18 +15,9 @@ from linli.cases.paste import guess
 from linli.cases.public import PUBLIC_LIMIT, qr_url
 from linli.core import outbox
 from linli.core.models import AuditEntry
+from tests.helpers.uploads import PNG, png_upload
 
 pytestmark = pytest.mark.django_db
-
-# The smallest valid PNG: 1×1 pixel.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
-
-
-def png_upload(name: str = "p.png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PNG, content_type="image/png")
 
 
 @pytest.fixture(autouse=True)

@@ -6,88 +6,14 @@ Screenshots go to ``test-results/`` for a person to look at.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import PASSWORD
+# Imported for this module's tests (browser and phone are fixtures) and for
+# tests/test_network_e2e.py, which imports them from here.
+from tests.helpers.browser import PHONE, SHOTS, browser, fits_the_screen, log_in, phone
 
 pytestmark = [pytest.mark.e2e]
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures here are
-# ordinary synchronous ones, so Django's async-safety guard is lifted for this module.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parent.parent / "test-results"
-PHONE = {"width": 360, "height": 740}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (make test does it as root)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # Console errors, except the browser's note about a page answering 404 (some tests expect
-    # exactly that); a missing stylesheet, script or icon is caught by the response check.
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and "Failed to load resource" not in m.text
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: (
-            errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document"
-            else None
-        ),
-    )
-    yield page
-    context.close()
-    # No script errors and no CSP violations on any page we visited.
-    assert errors == []
-
-
-def log_in(page, base: str, login: str) -> None:
-    page.goto(base + "/")
-    assert "/accounts/login/" in page.url  # anonymous visitors are sent to log in
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_load_state()
-
-
-def fits_the_screen(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+__all__ = ["PHONE", "SHOTS", "browser", "fits_the_screen", "log_in", "phone"]
 
 
 def test_chief_on_a_phone_sees_their_building(live_server, live_world, phone):
@@ -192,7 +118,7 @@ def test_a_case_from_the_qr_code_to_the_residents_rating(live_server, live_world
 
     from linli.cases.models import Case
     from linli.cases.public import qr_url
-    from tests.test_cases_pages import PNG
+    from tests.helpers.uploads import PNG
 
     w = live_world
     SHOTS.mkdir(exist_ok=True)

@@ -14,7 +14,7 @@ from linli.accounts.actions import issue_token
 from linli.party import actions
 from linli.party.models import PartyMember, Post
 from tests.conftest import client_for
-from tests.party_fixtures import USCC_BANK, Party, build_party
+from tests.helpers.party import USCC_BANK, Party, build_party
 
 pytestmark = pytest.mark.django_db
 

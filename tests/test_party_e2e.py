@@ -5,7 +5,6 @@ contact. Selectors are by id and form action, so the story holds in either langu
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,55 +12,11 @@ import pytest
 from linli.party.models import Claim, HoursStatus, Registration, ServiceHours
 from linli.party.public import register_url
 from tests.conftest import PASSWORD
-from tests.party_fixtures import USCC_BANK, build_party
+from tests.helpers.browser import SHOTS, browser, fits_the_screen, new_phone
+from tests.helpers.party import USCC_BANK, build_party
 
 pytestmark = [pytest.mark.e2e]
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parent.parent / "test-results"
-PHONE = {"width": 360, "height": 740}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (make test does it as root)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield browser
-        browser.close()
-
-
-def new_phone(browser, errors: list[str]):
-    context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and "Failed to load resource" not in m.text
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: (
-            errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document"
-            else None
-        ),
-    )
-    return context, page
+__all__ = ["browser"]  # a fixture, imported for this module's test
 
 
 def log_in(page, base: str, login: str, password: str = PASSWORD) -> None:
@@ -70,10 +25,6 @@ def log_in(page, base: str, login: str, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("button.primary")
     page.wait_for_load_state()
-
-
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_dual_report_from_the_qr_code_to_the_service_record(live_server, live_world, browser):
@@ -86,7 +37,7 @@ def test_dual_report_from_the_qr_code_to_the_service_record(live_server, live_wo
     # 1. The member scans the community's QR code and registers.
     ctx, phone = new_phone(browser, errors)
     phone.goto(base + register_url(w.a.place))
-    assert w.a.place.name in phone.content() and fits(phone)
+    assert w.a.place.name in phone.content() and fits_the_screen(phone)
     phone.fill("input[name=name]", "张在职")
     phone.fill("input[name=phone]", "139 1234 5678")
     phone.fill("input[name=unit_name]", "某银行支行")
@@ -105,7 +56,7 @@ def test_dual_report_from_the_qr_code_to_the_service_record(live_server, live_wo
     log_in(worker, base, "worker")
     worker.goto(base + "/party/registrations/")
     assert "139****5678" in worker.content() and "13912345678" not in worker.content()
-    assert fits(worker)
+    assert fits_the_screen(worker)
     worker.click(f"#registration-{reg.pk} form[action$='/approve/'] button")
     worker.wait_for_load_state()
     reg.refresh_from_db()
@@ -114,7 +65,7 @@ def test_dual_report_from_the_qr_code_to_the_service_record(live_server, live_wo
     # 3. The member logs in with their mobile, claims the task, logs hours.
     log_in(phone, base, "13912345678", "a-long-pass-phrase-9")
     phone.goto(base + "/party/serve/")
-    assert fits(phone)
+    assert fits_the_screen(phone)
     phone.click(f"#post-{party.task.pk} button")
     phone.wait_for_load_state()
     made = Claim.objects.get(member=reg.member)
@@ -142,7 +93,7 @@ def test_dual_report_from_the_qr_code_to_the_service_record(live_server, live_wo
     partner.wait_for_url(f"**/party/units/{party.unit.pk}/")
     record = partner.locator("#record").inner_text()
     assert "张在职" in record and "3.0" in record and "139****5678" in record
-    assert fits(partner)
+    assert fits_the_screen(partner)
     partner.screenshot(path=str(SHOTS / "party-record-360.png"), full_page=True)
     with partner.expect_download() as download:
         partner.click(f"a[href^='/party/units/{party.unit.pk}/record.pdf']")

@@ -15,7 +15,7 @@ from linli.core.models import AuditEntry
 from linli.party import actions
 from linli.party.models import HoursStatus, Registration, ServiceHours
 from linli.party.public import PUBLIC_LIMIT, register_url
-from tests.party_fixtures import USCC_BANK, Party, build_party
+from tests.helpers.party import USCC_BANK, Party, build_party
 
 pytestmark = pytest.mark.django_db
 

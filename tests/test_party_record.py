@@ -17,7 +17,7 @@ from linli.party.models import Claim, ServiceHours
 from linli.party.periods import Period
 from linli.party.records import service_record, to_pdf, to_xlsx
 from tests.conftest import client_for
-from tests.party_fixtures import Party, build_party
+from tests.helpers.party import Party, build_party
 
 pytestmark = pytest.mark.django_db
 

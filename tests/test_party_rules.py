@@ -27,7 +27,7 @@ from linli.party.models import (
     Unit,
 )
 from linli.party.periods import Period
-from tests.party_fixtures import USCC_BANK, Party, build_party
+from tests.helpers.party import USCC_BANK, Party, build_party
 
 pytestmark = pytest.mark.django_db
 
