@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-# Imported for this module's tests (browser and phone are fixtures) and for
-# tests/test_network_e2e.py, which imports them from here.
 from tests.helpers.browser import PHONE, SHOTS, browser, fits_the_screen, log_in, phone
 
 pytestmark = [pytest.mark.e2e]
-__all__ = ["PHONE", "SHOTS", "browser", "fits_the_screen", "log_in", "phone"]
+__all__ = ["browser", "phone"]  # fixtures, imported for this module's tests
 
 
 def test_chief_on_a_phone_sees_their_building(live_server, live_world, phone):

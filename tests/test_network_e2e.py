@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_e2e_browser import PHONE, SHOTS, browser, fits_the_screen, log_in, phone
+from tests.helpers.browser import PHONE, SHOTS, browser, fits_the_screen, log_in, phone
 
 pytestmark = [pytest.mark.e2e]
 __all__ = ["browser", "phone"]  # fixtures, imported for this module's tests
