@@ -26,9 +26,7 @@ from typing import Any
 from django.db import connection, transaction
 from stdnum.cn import ric
 
-from linli.core import bulk
 from linli.people.importer import (
-    PLACE_COLUMNS,
     RESIDENT_COLUMNS,
     TEMPLATE_HEADERS,
     ImportResult,
@@ -140,12 +138,7 @@ def _lay_out_places(community: Place, rows: int) -> int:
                     for door in range(PER_FLOOR):
                         code = f"{floor + 1}{door + 1:02d}"
                         new.append(writer.new_place(holder, PlaceKind.DWELLING, code))
-            ids = bulk.reserve_ids("places_place", len(new))
-            bulk.write_rows(
-                "places_place",
-                PLACE_COLUMNS,
-                [writer.place_row(pk, n) for n, pk in zip(new, ids, strict=True)],
-            )
+            place_actions.write_places(new, writer.now_db)
             writer.result.places_created += len(new)
     return writer.result.places_created
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -11,7 +12,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import User
-from linli.core import audit
+from linli.core import audit, bulk
 from linli.core.paths import SEGMENT, segment
 from linli.places.models import BUILDING_LEVEL, Grid, Lane, Place, PlaceKind
 
@@ -251,3 +252,66 @@ __all__ = [
     "update_lane",
     "update_place",
 ]
+
+
+# --- many places at once --------------------------------------------------------------------------
+
+
+class NewPlace(NamedTuple):
+    """A place about to be made in bulk, its path already chosen under its parent."""
+
+    kind: str
+    code: str
+    name: str
+    parent_id: int
+    path: str
+    floor: int | None
+    grid_id: int | None
+    lane_id: int | None
+
+
+PLACE_COLUMNS = (
+    "id",
+    "kind",
+    "code",
+    "name",
+    "parent_id",
+    "path",
+    "floor",
+    "address",
+    "created_at",
+    "updated_at",
+    "grid_id",
+    "lane_id",
+)
+
+
+def write_places(new: Sequence[NewPlace], stamp: Any) -> list[int]:
+    """Make many places in one pass (a roster import's dwellings: hundreds of thousands in a
+    million-row file, ~150 µs a place through the ORM): their ids reserved and their rows written
+    with ``core.bulk``. ``stamp`` is their creation time as the database takes it. The caller has
+    checked the codes and chosen the paths, and audits the import as a whole. Returns the new
+    places' ids, in order."""
+    if not new:
+        return []
+    table = Place._meta.db_table
+    ids = bulk.reserve_ids(table, len(new))
+    rows = [
+        (
+            pk,
+            n.kind,
+            n.code,
+            n.name,
+            n.parent_id,
+            n.path,
+            n.floor,
+            "",
+            stamp,
+            stamp,
+            n.grid_id,
+            n.lane_id,
+        )
+        for n, pk in zip(new, ids, strict=True)
+    ]
+    bulk.write_rows(table, PLACE_COLUMNS, rows)
+    return ids

@@ -60,7 +60,6 @@ from linli.people.importer.columns import (
     RESIDENCE_LABEL,
     TEMPLATE_HEADERS,
 )
-from linli.people.importer.places import PLACE_COLUMNS
 from linli.people.importer.reading import detect_encoding, open_source, read_rows
 from linli.people.importer.results import ImportFailed, ImportResult, RowIssue, report_lines
 from linli.people.importer.rows import Context, prepare_row, quick_row
@@ -148,7 +147,6 @@ __all__ = [
     "GENDER_LABEL",
     "HEADER",
     "ID_TYPE_LABEL",
-    "PLACE_COLUMNS",
     "RELATION_LABEL",
     "REQUIRED",
     "RESIDENCE_LABEL",
