@@ -59,14 +59,33 @@ def _square(lon: float, lat: float, size: float) -> dict[str, object]:
 
 def build_communities(plans: Iterable[CommunityPlan], rng: random.Random) -> list[Place]:
     """Create communities with compounds, buildings, units, dwellings, grids and lanes."""
-    plans = list(plans)
-    # Positions handed out so far, per parent. Parents made in this build start empty; only the
-    # existing streets are looked up.
-    next_child: dict[int, int] = {}
+    return _Build(list(plans), rng).run()
 
-    def child_path(parent: Place) -> str:
+
+class _Build:
+    """One pass of ``build_communities``, level by level. The random draws come in a fixed order
+    (lanes, compounds, floors, floor areas), so a seed always gives the same street."""
+
+    def __init__(self, plans: list[CommunityPlan], rng: random.Random) -> None:
+        self.plans = plans
+        self.rng = rng
+        # Positions handed out so far, per parent. Parents made in this build start empty; only
+        # the existing streets are looked up.
+        self.next_child: dict[int, int] = {}
+        self.origin: dict[int, tuple[float, float]] = {}
+        self.grids_of: dict[int, list[Grid]] = {}
+        self.lanes_of: dict[int, list[Lane]] = {}
+
+    def run(self) -> list[Place]:
+        communities = self.communities()
+        self.grids_and_lanes(communities)
+        buildings = self.buildings(communities, self.compounds(communities))
+        self.dwellings(buildings, self.units(buildings))
+        return communities
+
+    def child_path(self, parent: Place) -> str:
         assert parent.pk is not None
-        n = next_child.get(parent.pk)
+        n = self.next_child.get(parent.pk)
         if n is None and parent.kind in BUILD_FROM_SCRATCH:
             n = 0
         if n is None:
@@ -78,156 +97,174 @@ def build_communities(plans: Iterable[CommunityPlan], rng: random.Random) -> lis
             )
             n = int(last[-5:]) if last else 0
         n += 1
-        next_child[parent.pk] = n
+        self.next_child[parent.pk] = n
         return parent.path + segment(n)
 
-    communities = _bulk(
-        [
-            _place(
-                PlaceKind.COMMUNITY,
-                p.code,
-                p.name,
-                p.street,
-                child_path(p.street),
-                address=f"{p.street.name}{p.name}",
-            )
-            for p in plans
-        ]
-    )
-
-    grids: list[Grid] = []
-    lanes: list[Lane] = []
-    origin: dict[int, tuple[float, float]] = {}
-    for plan, community in zip(plans, communities, strict=True):
-        lon0 = 113.20 + (plan.index % 40) * 0.012
-        lat0 = 23.05 + (plan.index // 40) * 0.012
-        origin[community.pk] = (lon0, lat0)
-        for g in range(4):
-            grids.append(
-                Grid(
-                    community=community,
-                    code=f"{community.code}{g + 1:03d}",
-                    name=f"{community.name}第{g + 1}网格",
-                    polygon=_square(lon0 + (g % 2) * 0.005, lat0 + (g // 2) * 0.005, 0.005),
+    def communities(self) -> list[Place]:
+        return _bulk(
+            [
+                _place(
+                    PlaceKind.COMMUNITY,
+                    p.code,
+                    p.name,
+                    p.street,
+                    self.child_path(p.street),
+                    address=f"{p.street.name}{p.name}",
                 )
-            )
-        names = rng.sample(LANE_NAMES, 3)
-        for i, name in enumerate(names):
-            kind = LaneKind.STREET if name.endswith("街") else LaneKind.LANE
-            lanes.append(Lane(community=community, kind=kind, code=f"L{i + 1:02d}", name=name))
-    Grid.objects.bulk_create(grids, batch_size=BATCH)
-    Lane.objects.bulk_create(lanes, batch_size=BATCH)
-    grids_of: dict[int, list[Grid]] = {}
-    for grid in grids:
-        grids_of.setdefault(grid.community_id, []).append(grid)
-    lanes_of: dict[int, list[Lane]] = {}
-    for lane in lanes:
-        lanes_of.setdefault(lane.community_id, []).append(lane)
+                for p in self.plans
+            ]
+        )
 
-    # Compounds, and buildings straight under the community (an old neighbourhood).
-    compounds: list[Place] = []
-    for community in communities:
-        for i, name in enumerate(rng.sample(COMPOUND_NAMES, 4)):
-            compounds.append(
-                _place(PlaceKind.COMPOUND, f"C{i + 1:02d}", name, community, child_path(community))
-            )
-    compounds = _bulk(compounds)
-    compounds_of: dict[int, list[Place]] = {}
-    for compound in compounds:
-        compounds_of.setdefault(compound.parent_id or 0, []).append(compound)
+    def grids_and_lanes(self, communities: list[Place]) -> None:
+        grids: list[Grid] = []
+        lanes: list[Lane] = []
+        for plan, community in zip(self.plans, communities, strict=True):
+            lon0 = 113.20 + (plan.index % 40) * 0.012
+            lat0 = 23.05 + (plan.index // 40) * 0.012
+            self.origin[community.pk] = (lon0, lat0)
+            for g in range(4):
+                grids.append(
+                    Grid(
+                        community=community,
+                        code=f"{community.code}{g + 1:03d}",
+                        name=f"{community.name}第{g + 1}网格",
+                        polygon=_square(lon0 + (g % 2) * 0.005, lat0 + (g // 2) * 0.005, 0.005),
+                    )
+                )
+            names = self.rng.sample(LANE_NAMES, 3)
+            for i, name in enumerate(names):
+                kind = LaneKind.STREET if name.endswith("街") else LaneKind.LANE
+                lanes.append(Lane(community=community, kind=kind, code=f"L{i + 1:02d}", name=name))
+        Grid.objects.bulk_create(grids, batch_size=BATCH)
+        Lane.objects.bulk_create(lanes, batch_size=BATCH)
+        for grid in grids:
+            self.grids_of.setdefault(grid.community_id, []).append(grid)
+        for lane in lanes:
+            self.lanes_of.setdefault(lane.community_id, []).append(lane)
 
-    buildings: list[Place] = []
-    for community in communities:
-        lon0, lat0 = origin[community.pk]
-        cgrids = grids_of[community.pk]
-        clanes = lanes_of[community.pk]
-        for ci, compound in enumerate(compounds_of[community.pk]):
-            for b in range(5):
-                buildings.append(
+    def compounds(self, communities: list[Place]) -> dict[int, list[Place]]:
+        """Four compounds a community, by community."""
+        compounds: list[Place] = []
+        for community in communities:
+            for i, name in enumerate(self.rng.sample(COMPOUND_NAMES, 4)):
+                compounds.append(
                     _place(
-                        PlaceKind.BUILDING,
-                        f"{b + 1}",
-                        f"{compound.name}{b + 1}栋",
-                        compound,
-                        child_path(compound),
-                        floors=rng.randint(6, 18),
-                        grid=cgrids[ci % 4],
-                        lane=clanes[(ci + b) % 3],
-                        lon=round(lon0 + (ci % 2) * 0.005 + 0.0008 * (b + 1) + 0.0005, 6),
-                        lat=round(lat0 + (ci // 2) * 0.005 + 0.002, 6),
-                        address=f"{clanes[(ci + b) % 3].name}{10 + ci * 10 + b}号",
+                        PlaceKind.COMPOUND,
+                        f"C{i + 1:02d}",
+                        name,
+                        community,
+                        self.child_path(community),
                     )
                 )
-        for b in range(2):
-            buildings.append(
-                _place(
-                    PlaceKind.BUILDING,
-                    f"J{b + 1}",
-                    f"{clanes[0].name}{b + 1}号楼",
-                    community,
-                    child_path(community),
-                    floors=5,
-                    grid=cgrids[0],
-                    lane=clanes[0],
-                    lon=round(lon0 + 0.0005, 6),
-                    lat=round(lat0 + 0.0005 * (b + 1), 6),
-                    address=f"{clanes[0].name}{b + 1}号",
-                )
+        compounds_of: dict[int, list[Place]] = {}
+        for compound in _bulk(compounds):
+            compounds_of.setdefault(compound.parent_id or 0, []).append(compound)
+        return compounds_of
+
+    def buildings(
+        self, communities: list[Place], compounds_of: dict[int, list[Place]]
+    ) -> list[Place]:
+        """Five buildings a compound, and two straight under the community (an old
+        neighbourhood)."""
+        buildings: list[Place] = []
+        for community in communities:
+            for ci, compound in enumerate(compounds_of[community.pk]):
+                buildings.extend(self._compound_buildings(community, ci, compound))
+            buildings.extend(self._walk_ups(community))
+        return _bulk(buildings)
+
+    def _compound_buildings(self, community: Place, ci: int, compound: Place) -> list[Place]:
+        lon0, lat0 = self.origin[community.pk]
+        cgrids = self.grids_of[community.pk]
+        clanes = self.lanes_of[community.pk]
+        return [
+            _place(
+                PlaceKind.BUILDING,
+                f"{b + 1}",
+                f"{compound.name}{b + 1}栋",
+                compound,
+                self.child_path(compound),
+                floors=self.rng.randint(6, 18),
+                grid=cgrids[ci % 4],
+                lane=clanes[(ci + b) % 3],
+                lon=round(lon0 + (ci % 2) * 0.005 + 0.0008 * (b + 1) + 0.0005, 6),
+                lat=round(lat0 + (ci // 2) * 0.005 + 0.002, 6),
+                address=f"{clanes[(ci + b) % 3].name}{10 + ci * 10 + b}号",
             )
-    buildings = _bulk(buildings)
+            for b in range(5)
+        ]
 
-    units: list[Place] = []
-    for building in buildings:
-        if building.code.startswith("J"):
-            continue  # old walk-ups: dwellings straight under the building
-        for u in range(2):
-            units.append(
-                _place(
-                    PlaceKind.UNIT,
-                    f"{u + 1}",
-                    f"{u + 1}单元",
-                    building,
-                    child_path(building),
-                    grid=building.grid,
-                    lane=building.lane,
-                )
+    def _walk_ups(self, community: Place) -> list[Place]:
+        lon0, lat0 = self.origin[community.pk]
+        lane = self.lanes_of[community.pk][0]
+        return [
+            _place(
+                PlaceKind.BUILDING,
+                f"J{b + 1}",
+                f"{lane.name}{b + 1}号楼",
+                community,
+                self.child_path(community),
+                floors=5,
+                grid=self.grids_of[community.pk][0],
+                lane=lane,
+                lon=round(lon0 + 0.0005, 6),
+                lat=round(lat0 + 0.0005 * (b + 1), 6),
+                address=f"{lane.name}{b + 1}号",
             )
-    units = _bulk(units)
-    units_of: dict[int, list[Place]] = {}
-    for unit in units:
-        units_of.setdefault(unit.parent_id or 0, []).append(unit)
+            for b in range(2)
+        ]
 
-    dwellings: list[Place] = []
+    def units(self, buildings: list[Place]) -> dict[int, list[Place]]:
+        """Two units in each compound building (the old walk-ups have none), by building."""
+        units: list[Place] = []
+        for building in buildings:
+            if building.code.startswith("J"):
+                continue  # old walk-ups: dwellings straight under the building
+            for u in range(2):
+                units.append(
+                    _place(
+                        PlaceKind.UNIT,
+                        f"{u + 1}",
+                        f"{u + 1}单元",
+                        building,
+                        self.child_path(building),
+                        grid=building.grid,
+                        lane=building.lane,
+                    )
+                )
+        units_of: dict[int, list[Place]] = {}
+        for unit in _bulk(units):
+            units_of.setdefault(unit.parent_id or 0, []).append(unit)
+        return units_of
 
-    def flush() -> None:
-        _bulk(dwellings)
-        dwellings.clear()
-
-    areas = ("58.5", "72.3", "89.0", "96.4", "112.8", "135.2")
-    for building in buildings:
-        floors = building.floors or 1
-        holders = units_of.get(building.pk) or [building]
-        for u, holder in enumerate(holders):
-            for floor in range(1, floors + 1):
-                for d in range(2):
-                    number = f"{floor}{u * 2 + d + 1:02d}"
-                    dwellings.append(
-                        _place(
-                            PlaceKind.DWELLING,
-                            number,
-                            f"{number}室",
-                            holder,
-                            child_path(holder),
-                            floor=floor,
-                            floor_area=Decimal(rng.choice(areas)),
-                            grid=building.grid,
-                            lane=building.lane,
+    def dwellings(self, buildings: list[Place], units_of: dict[int, list[Place]]) -> None:
+        """Two dwellings a floor in each unit (or walk-up), written a few batches at a time."""
+        dwellings: list[Place] = []
+        areas = ("58.5", "72.3", "89.0", "96.4", "112.8", "135.2")
+        for building in buildings:
+            floors = building.floors or 1
+            holders = units_of.get(building.pk) or [building]
+            for u, holder in enumerate(holders):
+                for floor in range(1, floors + 1):
+                    for d in range(2):
+                        number = f"{floor}{u * 2 + d + 1:02d}"
+                        dwellings.append(
+                            _place(
+                                PlaceKind.DWELLING,
+                                number,
+                                f"{number}室",
+                                holder,
+                                self.child_path(holder),
+                                floor=floor,
+                                floor_area=Decimal(self.rng.choice(areas)),
+                                grid=building.grid,
+                                lane=building.lane,
+                            )
                         )
-                    )
-            if len(dwellings) >= BATCH * 4:
-                flush()
-    flush()
-    return communities
+                if len(dwellings) >= BATCH * 4:
+                    _bulk(dwellings)
+                    dwellings.clear()
+        _bulk(dwellings)
 
 
 @transaction.atomic
