@@ -23,7 +23,7 @@ import datetime
 import random
 import time
 from bisect import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -337,115 +337,24 @@ class _Generator:
             if local
             else (FLOATING if rng.random() < 0.7 else RESIDENT)
         )
-        head_rel = OWNER if owned else TENANT
         since = self.moved_in(1, 30) if owned else self.moved_in(0, 6)
-        common: dict[str, Any] = {"local": local, "ethnicity": eth, "residence": residence}
-        kind = _KINDS(rng)
-        members: list[tuple[int, str, datetime.date]] = []
-        head_id: list[int] = []
-
-        def add(sex: str, age: tuple[float, float], **kw: Any) -> tuple[int, datetime.date]:
-            values = {**common, "since": since, **kw}
-            rid, birth = self.person(dwelling, sex, age, **values)
-            if "left" not in kw:
-                members.append((rid, sex, birth))
-            if kw.get("head"):
-                head_id.append(rid)
-            return rid, birth
-
-        man, woman = MAN, WOMAN
-        if kind == "alone":
-            sex = woman if rng.random() < 0.65 else man
-            rid, _b = add(sex, (65, 94), head=True, relation=head_rel)
-            self.tag(rid, "living_alone")
-            if rng.random() < 0.4:  # the spouse who died: kept, not deleted
-                add(
-                    man if sex == woman else woman,
-                    (70, 95),
-                    relation=head_rel,
-                    left=(DECEASED, self.past(12)),
-                )
-        elif kind == "elder_couple":
-            surname = self.surname()
-            commuting = not local and rng.random() < 0.3
-            kw = {"residence": COMMUTING} if commuting else {}
-            h, _b = add(man, (62, 90), surname=surname, head=True, relation=head_rel, **kw)
-            w, _b = add(woman, (60, 86), relation=head_rel if owned else FAMILY, **kw)
-            self.tag(h, "empty_nest")
-            self.tag(w, "empty_nest")
-        elif kind == "single":
-            add(
-                man if rng.random() < 0.55 else woman,
-                (22, 42),
-                head=True,
-                relation=head_rel,
-                since=self.moved_in(0, 8),
-            )
-        elif kind == "couple":
-            add(man, (25, 46), head=True, relation=head_rel)
-            add(woman, (24, 44), relation=head_rel if owned else FAMILY)
-        elif kind in ("family1", "family2", "single_parent"):
-            surname = self.surname()
-            kids = 2 if kind == "family2" else 1
-            if kind == "single_parent":
-                parent_sex = woman if rng.random() < 0.8 else man
-                _p, born = add(parent_sex, (28, 52), surname=surname, head=True, relation=head_rel)
-            else:
-                _p, born = add(man, (28, 52), surname=surname, head=True, relation=head_rel)
-                add(woman, (26, 50), relation=head_rel if owned else FAMILY)
-            parent_age = (self.as_of - born).days / 365.2425
-            for _ in range(kids):
-                oldest = max(0.1, min(22.0, parent_age - 22))
-                add(
-                    man if rng.random() < 0.52 else woman,
-                    (0.05, oldest),
-                    surname=surname,
-                    relation=FAMILY,
-                )
-        elif kind == "three_generations":
-            surname = self.surname()
-            grand_surname = surname if rng.random() < 0.75 else self.surname()
-            commuting = not local and rng.random() < 0.5
-            elder_kw: dict[str, Any] = {"relation": FAMILY}
-            if commuting:
-                elder_kw["residence"] = COMMUTING
-            if rng.random() < 0.6:
-                add(man, (60, 88), surname=grand_surname, **elder_kw)
-            add(woman, (58, 86), surname=grand_surname, **elder_kw)
-            _p, born = add(man, (30, 52), surname=surname, head=True, relation=head_rel)
-            add(woman, (28, 50), relation=head_rel if owned else FAMILY)
-            parent_age = (self.as_of - born).days / 365.2425
-            for _ in range(1 if rng.random() < 0.55 else 2):
-                add(
-                    man if rng.random() < 0.52 else woman,
-                    (0.05, max(0.1, min(18.0, parent_age - 22))),
-                    surname=surname,
-                )
-        elif kind == "sharing":
-            common["residence"] = FLOATING
-            common["local"] = False
-            for i in range(rng.randint(2, 4)):
-                add(
-                    man if rng.random() < 0.5 else woman,
-                    (20, 36),
-                    head=i == 0,
-                    relation=TENANT,
-                    since=self.moved_in(0, 3),
-                )
-        else:  # "grown_child": a couple in their fifties and a grown-up child at home
-            surname = self.surname()
-            _p, born = add(man, (48, 64), surname=surname, head=True, relation=head_rel)
-            add(woman, (46, 62), relation=head_rel if owned else FAMILY)
-            add(man if rng.random() < 0.5 else woman, (20, 33), surname=surname)
-
-        for rid, member_sex, birth in members:
+        home = _Home(
+            self,
+            dwelling,
+            local=local,
+            owned=owned,
+            since=since,
+            common={"local": local, "ethnicity": eth, "residence": residence},
+        )
+        _HOUSEHOLDS[_KINDS(rng)](home)
+        for rid, member_sex, birth in home.members:
             self.maybe_tags(rid, member_sex, birth)
-        if head_id and rng.random() < 0.03:
-            self.tag(head_id[0], "hardship")
+        if home.head_id and rng.random() < 0.03:
+            self.tag(home.head_id[0], "hardship")
         if rng.random() < 0.03:  # a former tenant who moved out, kept as history
             when = self.past(4)
-            add(
-                man if rng.random() < 0.5 else woman,
+            home.add(
+                MAN if rng.random() < 0.5 else WOMAN,
                 (22, 45),
                 relation=TENANT,
                 residence=FLOATING,
@@ -453,6 +362,161 @@ class _Generator:
                 since=when - datetime.timedelta(days=rng.randint(90, 900)),
                 left=(MOVED_OUT, when),
             )
+
+
+class _Home:
+    """One household being drawn: who lives in the dwelling, added one by one."""
+
+    def __init__(
+        self,
+        gen: _Generator,
+        dwelling: int,
+        *,
+        local: bool,
+        owned: bool,
+        since: datetime.date,
+        common: dict[str, Any],
+    ) -> None:
+        self.gen = gen
+        self.rng = gen.rng
+        self.dwelling = dwelling
+        self.local = local
+        self.owned = owned
+        self.since = since
+        self.common = common
+        self.head_rel = OWNER if owned else TENANT
+        self.partner_rel = self.head_rel if owned else FAMILY  # the head's spouse
+        self.members: list[tuple[int, str, datetime.date]] = []
+        self.head_id: list[int] = []
+
+    def add(self, sex: str, age: tuple[float, float], **kw: Any) -> tuple[int, datetime.date]:
+        values = {**self.common, "since": self.since, **kw}
+        rid, birth = self.gen.person(self.dwelling, sex, age, **values)
+        if "left" not in kw:
+            self.members.append((rid, sex, birth))
+        if kw.get("head"):
+            self.head_id.append(rid)
+        return rid, birth
+
+    def either(self, man_odds: float) -> str:
+        return MAN if self.rng.random() < man_odds else WOMAN
+
+    def age_of(self, birth: datetime.date) -> float:
+        return (self.gen.as_of - birth).days / 365.2425
+
+
+def _alone(home: _Home) -> None:
+    sex = WOMAN if home.rng.random() < 0.65 else MAN
+    rid, _b = home.add(sex, (65, 94), head=True, relation=home.head_rel)
+    home.gen.tag(rid, "living_alone")
+    if home.rng.random() < 0.4:  # the spouse who died: kept, not deleted
+        home.add(
+            MAN if sex == WOMAN else WOMAN,
+            (70, 95),
+            relation=home.head_rel,
+            left=(DECEASED, home.gen.past(12)),
+        )
+
+
+def _elder_couple(home: _Home) -> None:
+    surname = home.gen.surname()
+    commuting = not home.local and home.rng.random() < 0.3
+    kw = {"residence": COMMUTING} if commuting else {}
+    h, _b = home.add(MAN, (62, 90), surname=surname, head=True, relation=home.head_rel, **kw)
+    w, _b = home.add(WOMAN, (60, 86), relation=home.partner_rel, **kw)
+    home.gen.tag(h, "empty_nest")
+    home.gen.tag(w, "empty_nest")
+
+
+def _single(home: _Home) -> None:
+    home.add(
+        home.either(0.55),
+        (22, 42),
+        head=True,
+        relation=home.head_rel,
+        since=home.gen.moved_in(0, 8),
+    )
+
+
+def _couple(home: _Home) -> None:
+    home.add(MAN, (25, 46), head=True, relation=home.head_rel)
+    home.add(WOMAN, (24, 44), relation=home.partner_rel)
+
+
+def _family(kids: int, single_parent: bool = False) -> Callable[[_Home], None]:
+    def draw(home: _Home) -> None:
+        surname = home.gen.surname()
+        if single_parent:
+            parent_sex = WOMAN if home.rng.random() < 0.8 else MAN
+            _p, born = home.add(
+                parent_sex, (28, 52), surname=surname, head=True, relation=home.head_rel
+            )
+        else:
+            _p, born = home.add(MAN, (28, 52), surname=surname, head=True, relation=home.head_rel)
+            home.add(WOMAN, (26, 50), relation=home.partner_rel)
+        parent_age = home.age_of(born)
+        for _ in range(kids):
+            oldest = max(0.1, min(22.0, parent_age - 22))
+            home.add(home.either(0.52), (0.05, oldest), surname=surname, relation=FAMILY)
+
+    return draw
+
+
+def _three_generations(home: _Home) -> None:
+    rng = home.rng
+    surname = home.gen.surname()
+    grand_surname = surname if rng.random() < 0.75 else home.gen.surname()
+    commuting = not home.local and rng.random() < 0.5
+    elder_kw: dict[str, Any] = {"relation": FAMILY}
+    if commuting:
+        elder_kw["residence"] = COMMUTING
+    if rng.random() < 0.6:
+        home.add(MAN, (60, 88), surname=grand_surname, **elder_kw)
+    home.add(WOMAN, (58, 86), surname=grand_surname, **elder_kw)
+    _p, born = home.add(MAN, (30, 52), surname=surname, head=True, relation=home.head_rel)
+    home.add(WOMAN, (28, 50), relation=home.partner_rel)
+    parent_age = home.age_of(born)
+    for _ in range(1 if rng.random() < 0.55 else 2):
+        home.add(
+            home.either(0.52),
+            (0.05, max(0.1, min(18.0, parent_age - 22))),
+            surname=surname,
+        )
+
+
+def _sharing(home: _Home) -> None:
+    home.common["residence"] = FLOATING
+    home.common["local"] = False
+    for i in range(home.rng.randint(2, 4)):
+        home.add(
+            home.either(0.5),
+            (20, 36),
+            head=i == 0,
+            relation=TENANT,
+            since=home.gen.moved_in(0, 3),
+        )
+
+
+def _grown_child(home: _Home) -> None:
+    """A couple in their fifties and a grown-up child at home."""
+    surname = home.gen.surname()
+    home.add(MAN, (48, 64), surname=surname, head=True, relation=home.head_rel)
+    home.add(WOMAN, (46, 62), relation=home.partner_rel)
+    home.add(home.either(0.5), (20, 33), surname=surname)
+
+
+_HOUSEHOLDS: dict[str, Callable[[_Home], None]] = {
+    "alone": _alone,
+    "elder_couple": _elder_couple,
+    "single": _single,
+    "couple": _couple,
+    "family1": _family(1),
+    "family2": _family(2),
+    "single_parent": _family(1, single_parent=True),
+    "three_generations": _three_generations,
+    "sharing": _sharing,
+    "grown_child": _grown_child,
+}
 
 
 # Household kinds and their weights: tuned so that about 1 in 5 residents is 60+, 8% of those
