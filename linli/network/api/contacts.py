@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
@@ -15,6 +15,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest, Viewer
 from linli.cases.models import Category, Priority
 from linli.cases.queries import cases_for
 from linli.core.api import refuse, responses
@@ -170,7 +171,7 @@ def _building_of(dwelling: Place, buildings: dict[str, Place]) -> Place | None:
     )
 
 
-def _contact(user: Any, contact_id: int, *, repeated: bool | None = None) -> Contact:
+def _contact(user: Viewer, contact_id: int, *, repeated: bool | None = None) -> Contact:
     contact = queries.contacts_for(user).select_related("place", "logged_by", "person")
     found = contact.filter(pk=contact_id).first()
     if found is None:
@@ -189,7 +190,7 @@ def _contact(user: Any, contact_id: int, *, repeated: bool | None = None) -> Con
     summary="Contact records (home visits, patrols, reception days) in scope, the latest first",
 )
 @paginate(LimitOffsetPagination)
-def list_contacts(request: HttpRequest, filters: Query[ContactFilter]) -> object:
+def list_contacts(request: AuthedRequest, filters: Query[ContactFilter]) -> object:
     require_network(request)
     user = request.user
     qs = queries.contacts_for(user)
@@ -217,7 +218,7 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilter]) -> object
     response=responses({200: ContactDetailOut}, 404),
     summary="One contact record with the households it met and the cases taken in from it",
 )
-def get_contact(request: HttpRequest, contact_id: int) -> Contact:
+def get_contact(request: AuthedRequest, contact_id: int) -> Contact:
     return _contact(request.user, contact_id)
 
 
@@ -228,7 +229,7 @@ def get_contact(request: HttpRequest, contact_id: int) -> Contact:
     "found (each becomes a case), all or nothing; the same client_key again answers 200 with the "
     "first record",
 )
-def log_contact(request: HttpRequest, payload: ContactIn) -> object:
+def log_contact(request: AuthedRequest, payload: ContactIn) -> object:
     user = request.user
     place = Place.objects.filter(pk=payload.place).first()
     may_log = scope_for(user, Cap.VISITS_LOG)
