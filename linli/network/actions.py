@@ -20,7 +20,9 @@ from linli.accounts.actions import grant_role, revoke_grant
 from linli.accounts.models import Grant, User
 from linli.accounts.roles import Cap, Role
 from linli.accounts.scope import scope_for
+from linli.cases import workflow as cases
 from linli.core import audit
+from linli.core.crypto import blind
 from linli.core.errors import Conflict
 from linli.core.identifiers import parse_mobile
 from linli.core.paths import SEGMENT
@@ -88,8 +90,6 @@ def add_person(
     skills: str = "",
     note: str = "",
 ) -> Person:
-    from linli.core.crypto import blind
-
     if community.kind != PlaceKind.COMMUNITY:
         raise ValidationError({"community": _("Choose a community.")})
     require_manage(actor, community.path)
@@ -550,68 +550,70 @@ def case_place_for(place: Place) -> Place:
     raise ValidationError({"place": _("A case belongs to a building or a compound.")})
 
 
-def clean_contact(actor: User, data: ContactInput, now: datetime.datetime) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+def _place_problem(data: ContactInput) -> str | None:
+    if data.place.kind in CONTACT_PLACES[data.kind]:
+        return None
+    if data.kind == ContactKind.VISIT:
+        return _("A home visit is made to a dwelling.")
+    return _("Choose a community, compound or building.")
 
-    def fail(key: str, message: str) -> None:
-        errors.setdefault(key, []).append(message)
 
-    if data.kind not in ContactKind.values:
-        fail("kind", _("Unknown kind of contact."))
-        return errors
-    if data.place.kind not in CONTACT_PLACES[data.kind]:
-        fail(
-            "place",
-            _("A home visit is made to a dwelling.")
-            if data.kind == ContactKind.VISIT
-            else _("Choose a community, compound or building."),
-        )
-    if data.at is not None:
-        if data.at > now + CLOCK_SKEW:
-            fail("at", _("The time is in the future."))
-        elif data.at < now - datetime.timedelta(days=BACKLOG_DAYS):
-            fail("at", _("Contacts older than a year cannot be entered."))
+def _time_problem(at: datetime.datetime | None, now: datetime.datetime) -> str | None:
+    if at is None:
+        return None
+    if at > now + CLOCK_SKEW:
+        return _("The time is in the future.")
+    if at < now - datetime.timedelta(days=BACKLOG_DAYS):
+        return _("Contacts older than a year cannot be entered.")
+    return None
+
+
+def _method_problem(data: ContactInput) -> str | None:
     if data.method and data.method not in Method.values:
-        fail("method", _("Unknown way of contact."))
+        return _("Unknown way of contact.")
     if data.kind == ContactKind.VISIT and not data.method:
-        fail("method", _("Say how the household was met."))
-    if data.attendance is not None and not 0 <= data.attendance <= 10000:
-        fail("attendance", _("Give a number from 0 to 10,000."))
-    if len(data.summary) > 4000:
-        fail("summary", _("At most 4,000 characters."))
+        return _("Say how the household was met.")
+    return None
+
+
+def _dwellings_problem(data: ContactInput) -> str | None:
+    within = community_path(data.place)
     for dwelling in data.dwellings:
-        if dwelling.kind != PlaceKind.DWELLING or not dwelling.path.startswith(
-            community_path(data.place)
-        ):
-            fail("dwellings", _("The households met must be dwellings of the same community."))
-            break
-    if len(data.client_key) > 40:
-        fail("client_key", _("At most 40 characters."))
-    return errors
+        if dwelling.kind != PlaceKind.DWELLING or not dwelling.path.startswith(within):
+            return _("The households met must be dwellings of the same community.")
+    return None
 
 
-def log_contact(
-    # A User; Any while tests/test_network.py's visit() passes its user typed as object.
-    actor: Any,
-    data: ContactInput,
-    *,
-    now: datetime.datetime | None = None,
-) -> Logged:
-    """Record a visit, patrol or reception day with the households it met and the cases it found:
-    all of it or nothing. The same ``client_key`` again returns the first record."""
-    from linli.cases import workflow as cases
+def clean_contact(actor: User, data: ContactInput, now: datetime.datetime) -> dict[str, list[str]]:
+    """What is wrong with a contact record, by field (empty when nothing is)."""
+    if data.kind not in ContactKind.values:
+        return {"kind": [_("Unknown kind of contact.")]}
+    attendance_ok = data.attendance is None or 0 <= data.attendance <= 10000
+    problems = (
+        ("place", _place_problem(data)),
+        ("at", _time_problem(data.at, now)),
+        ("method", _method_problem(data)),
+        ("attendance", None if attendance_ok else _("Give a number from 0 to 10,000.")),
+        ("summary", _("At most 4,000 characters.") if len(data.summary) > 4000 else None),
+        ("dwellings", _dwellings_problem(data)),
+        ("client_key", _("At most 40 characters.") if len(data.client_key) > 40 else None),
+    )
+    return {key: [message] for key, message in problems if message is not None}
 
-    now = now or timezone.now()
-    scope = scope_for(actor, Cap.VISITS_LOG)
-    if not scope.contains(data.place) or any(not scope.contains(d) for d in data.dwellings):
+
+def _earlier(actor: Any, client_key: str) -> Contact | None:
+    """The record first sent with ``client_key``, if any: the actor's own, else PermissionDenied."""
+    if not client_key:
+        return None
+    earlier = Contact.objects.filter(client_key=client_key).first()
+    if earlier is not None and earlier.logged_by_id != getattr(actor, "pk", None):
         raise PermissionDenied(_("You may not log contacts here."))
-    if data.client_key:
-        earlier = Contact.objects.filter(client_key=data.client_key).first()
-        if earlier is not None:
-            if earlier.logged_by_id != getattr(actor, "pk", None):
-                raise PermissionDenied(_("You may not log contacts here."))
-            return Logged(earlier, [], repeated=True)
-    errors = clean_contact(actor, data, now)
+    return earlier
+
+
+def _intakes(data: ContactInput, errors: dict[str, list[str]]) -> list[cases.Intake]:
+    """The cases the contact found, checked as the cases' intake checks them; what is wrong goes
+    into ``errors`` under ``needs.<i>.<field>``."""
     intakes = []
     for i, need in enumerate(data.needs):
         try:
@@ -629,6 +631,27 @@ def log_contact(
         except ValidationError as exc:
             for key, messages in exc.message_dict.items():
                 errors.setdefault(f"needs.{i}.{key}", []).extend(messages)
+    return intakes
+
+
+def log_contact(
+    # A User; Any while tests/test_network.py's visit() passes its user typed as object.
+    actor: Any,
+    data: ContactInput,
+    *,
+    now: datetime.datetime | None = None,
+) -> Logged:
+    """Record a visit, patrol or reception day with the households it met and the cases it found:
+    all of it or nothing. The same ``client_key`` again returns the first record."""
+    now = now or timezone.now()
+    scope = scope_for(actor, Cap.VISITS_LOG)
+    if not scope.contains(data.place) or any(not scope.contains(d) for d in data.dwellings):
+        raise PermissionDenied(_("You may not log contacts here."))
+    earlier = _earlier(actor, data.client_key)
+    if earlier is not None:
+        return Logged(earlier, [], repeated=True)
+    errors = clean_contact(actor, data, now)
+    intakes = _intakes(data, errors)
     if errors:
         raise ValidationError(errors)
     at = data.at or now

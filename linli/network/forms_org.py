@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import User, normalize_phone
 from linli.accounts.types import Viewer
+from linli.people.queries import access_resident
 from linli.places.models import Place, PlaceKind
 
 from .models import AssociationRole, Person, TeamKind
@@ -101,8 +102,6 @@ class PersonForm(_InCommunities):
         self.login_object: User | None = None
 
     def clean_resident(self) -> int | None:
-        from linli.people.queries import access_resident
-
         resident_id = self.cleaned_data.get("resident")
         if resident_id is None:
             return None
