@@ -24,8 +24,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from linli.core.paths import SEGMENT, path_end
-from linli.people.models import AGED_60, CareTag, ResidentTag
+from linli.people.models import AGED_60, DERIVED_TAGS, CareTag, Membership, ResidentTag
 from linli.people.models import Resident as ResidentModel
+from linli.people.queries import years_ago
 from linli.places.models import Grid, Lane, Place, PlaceKind
 
 from .models import BuildingCoverage, Reach
@@ -232,8 +233,6 @@ def unreached(
     first (a resident aged 60+ or with a care tag among ``visible_tag_ids``, so that the order
     tells a viewer nothing about tags they may not see), then by place. Returns one page and the
     count."""
-    from linli.people.queries import years_ago
-
     since = cutoff(days, now)
     where, params = _area(area)
     tag_ids = sorted(set(visible_tag_ids))
@@ -282,9 +281,6 @@ def describe(households: list[Household], tag_ids: list[int]) -> None:
         .order_by("home_id", "birth_date", "id")
         .only("id", "name", "home_id", "birth_date")
     )
-    from linli.people.models import Membership
-    from linli.people.queries import years_ago
-
     heads = dict(
         Membership.objects.filter(
             dwelling_id__in=ids, until__isnull=True, is_head=True
@@ -321,8 +317,6 @@ def describe(households: list[Household], tag_ids: list[int]) -> None:
         )
         for dwelling_id, at in cursor.fetchall():
             last[dwelling_id] = at
-    from linli.people.models import DERIVED_TAGS
-
     for h in households:
         pk = h.dwelling.pk
         h.building = buildings.get(h.dwelling.path[: 5 * SEGMENT]) or buildings.get(

@@ -171,7 +171,22 @@ def _community(
     if not households:
         return
     today = now.date()
-    # A building chief for about nine buildings in ten: a resident of the building.
+    person_of = _chiefs(rng, community, households, building_paths, today, summary)
+    _groups(rng, community, list(person_of.values()), today)
+    _visits(rng, households, person_of, now, writer)
+    _patrols_and_receptions(rng, community, now, writer)
+
+
+def _chiefs(
+    rng: random.Random,
+    community: Place,
+    households: dict[int, list[Any]],
+    building_paths: dict[int, str],
+    today: datetime.date,
+    summary: Summary,
+) -> dict[int, Person]:
+    """A building chief for about nine buildings in ten (a resident of the building), with their
+    decisions and assignment: building id → the chief's person."""
     picks = {b: rng.choice(rows)[4] for b, rows in households.items() if rng.random() < 0.9}
     names = dict(Resident.objects.filter(pk__in=list(picks.values())).values_list("id", "name"))
     people = Person.objects.bulk_create(
@@ -230,7 +245,13 @@ def _community(
     ChiefAssignment.objects.bulk_create(assignments)
     summary.people += len(people)
     summary.chiefs += len(chiefs)
-    # The association and the teams, from the chiefs and a few more.
+    return person_of
+
+
+def _groups(
+    rng: random.Random, community: Place, people: list[Person], today: datetime.date
+) -> None:
+    """The association and the teams, from the chiefs and a few more."""
     association = Association.objects.create(
         community=community,
         path=community.path,
@@ -269,7 +290,16 @@ def _community(
             for i, p in enumerate(chosen)
         ]
     TeamMember.objects.bulk_create(team_members)
-    # A year of contacts.
+
+
+def _visits(
+    rng: random.Random,
+    households: dict[int, list[Any]],
+    person_of: dict[int, Person],
+    now: datetime.datetime,
+    writer: _Writer,
+) -> None:
+    """A year of home visits, by the building's chief where it has one."""
     year = 365 * 86400
     for building, rows in households.items():
         chief_person = person_of.get(building)
@@ -300,6 +330,12 @@ def _community(
                     ],
                     dwelling,
                 )
+
+
+def _patrols_and_receptions(
+    rng: random.Random, community: Place, now: datetime.datetime, writer: _Writer
+) -> None:
+    """A year of weekly patrols and monthly reception days."""
     for week in range(52):
         at = now - datetime.timedelta(days=7 * week + rng.uniform(0, 6))
         writer.add(

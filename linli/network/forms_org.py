@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import User, normalize_phone
+from linli.accounts.types import Viewer
+from linli.people.queries import access_resident
 from linli.places.models import Place, PlaceKind
 
 from .models import AssociationRole, Person, TeamKind
@@ -93,15 +95,13 @@ class PersonForm(_InCommunities):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, user: Any, communities: list[Place], *args: Any, **kwargs: Any) -> None:
+    def __init__(self, user: Viewer, communities: list[Place], *args: Any, **kwargs: Any) -> None:
         super().__init__(communities, *args, **kwargs)
         self.user = user
         self.resident_object: Any = None
         self.login_object: User | None = None
 
     def clean_resident(self) -> int | None:
-        from linli.people.queries import access_resident
-
         resident_id = self.cleaned_data.get("resident")
         if resident_id is None:
             return None

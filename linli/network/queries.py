@@ -7,26 +7,27 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from linli.accounts.models import Grant
+from linli.accounts.models import Grant, User
 from linli.accounts.roles import Cap, Role
 from linli.accounts.scope import scope_for
+from linli.accounts.types import Viewer
 from linli.places.models import Grid, Lane, Place, PlaceKind
 
 from .models import Association, Chief, ChiefAssignment, Contact, Person, Team
 
 
-def people_for(user: Any, capability: str = Cap.NETWORK_VIEW) -> QuerySet[Person]:
+def people_for(user: Viewer, capability: str = Cap.NETWORK_VIEW) -> QuerySet[Person]:
     return Person.objects.filter(scope_for(user, capability).path_q("path"))
 
 
-def access_person(user: Any, person_id: int, capability: str = Cap.NETWORK_VIEW) -> Person:
+def access_person(user: Viewer, person_id: int, capability: str = Cap.NETWORK_VIEW) -> Person:
     person = people_for(user, capability).filter(pk=person_id).first()
     if person is None:
         raise Http404
     return person
 
 
-def chiefs_for(user: Any, capability: str = Cap.NETWORK_VIEW) -> QuerySet[Chief]:
+def chiefs_for(user: Viewer, capability: str = Cap.NETWORK_VIEW) -> QuerySet[Chief]:
     """Chiefs of the communities in scope, and — for a grid worker or a chief — the chiefs who
     look after a building or lane in their area."""
     scope = scope_for(user, capability)
@@ -46,19 +47,19 @@ def chiefs_for(user: Any, capability: str = Cap.NETWORK_VIEW) -> QuerySet[Chief]
     return Chief.objects.filter(q)
 
 
-def access_chief(user: Any, chief_id: int, capability: str = Cap.NETWORK_VIEW) -> Chief:
+def access_chief(user: Viewer, chief_id: int, capability: str = Cap.NETWORK_VIEW) -> Chief:
     chief = chiefs_for(user, capability).select_related("person").filter(pk=chief_id).first()
     if chief is None:
         raise Http404
     return chief
 
 
-def associations_for(user: Any, capability: str = Cap.NETWORK_VIEW) -> QuerySet[Association]:
+def associations_for(user: Viewer, capability: str = Cap.NETWORK_VIEW) -> QuerySet[Association]:
     return Association.objects.filter(scope_for(user, capability).path_q("path"))
 
 
 def access_association(
-    user: Any, association_id: int, capability: str = Cap.NETWORK_VIEW
+    user: Viewer, association_id: int, capability: str = Cap.NETWORK_VIEW
 ) -> Association:
     association = associations_for(user, capability).filter(pk=association_id).first()
     if association is None:
@@ -66,41 +67,41 @@ def access_association(
     return association
 
 
-def teams_for(user: Any, capability: str = Cap.NETWORK_VIEW) -> QuerySet[Team]:
+def teams_for(user: Viewer, capability: str = Cap.NETWORK_VIEW) -> QuerySet[Team]:
     return Team.objects.filter(scope_for(user, capability).path_q("path"))
 
 
-def access_team(user: Any, team_id: int, capability: str = Cap.NETWORK_VIEW) -> Team:
+def access_team(user: Viewer, team_id: int, capability: str = Cap.NETWORK_VIEW) -> Team:
     team = teams_for(user, capability).filter(pk=team_id).first()
     if team is None:
         raise Http404
     return team
 
 
-def contacts_for(user: Any, capability: str = Cap.NETWORK_VIEW) -> QuerySet[Contact]:
+def contacts_for(user: Viewer, capability: str = Cap.NETWORK_VIEW) -> QuerySet[Contact]:
     # Contact carries path, grid_id and lane_id like a place: the scope's filter applies as is.
     return Contact.objects.filter(scope_for(user, capability).q())
 
 
-def access_contact(user: Any, contact_id: int, capability: str = Cap.NETWORK_VIEW) -> Contact:
+def access_contact(user: Viewer, contact_id: int, capability: str = Cap.NETWORK_VIEW) -> Contact:
     contact = contacts_for(user, capability).filter(pk=contact_id).first()
     if contact is None:
         raise Http404
     return contact
 
 
-def may_manage(user: Any, path: str) -> bool:
+def may_manage(user: Viewer, path: str) -> bool:
     """Whether the user may manage the network at ``path`` (add people, recruit and decide on
     chiefs, found associations and teams): the community worker's right covering it. The one rule
     the API, the pages and ``actions`` ask."""
     return scope_for(user, Cap.NETWORK_MANAGE).covers_path(path)
 
 
-def sees_network(user: Any) -> bool:
+def sees_network(user: Viewer) -> bool:
     return not scope_for(user, Cap.NETWORK_VIEW).is_empty
 
 
-def coverage_area(user: Any, kind: str, pk: int) -> Any:
+def coverage_area(user: Viewer, kind: str, pk: int) -> Any:
     """The place, grid or street/lane whose coverage the user asks for, or 404."""
     if kind not in ("place", "grid", "lane"):
         raise Http404
@@ -128,7 +129,7 @@ def coverage_area(user: Any, kind: str, pk: int) -> Any:
     return area
 
 
-def coverage_roots(user: Any) -> list[Any]:
+def coverage_roots(user: Viewer) -> list[Any]:
     """Where a user's coverage pages start: the places, grids and lanes of their grants."""
     scope = scope_for(user, Cap.NETWORK_VIEW)
     roots: list[Any] = []
@@ -141,9 +142,11 @@ def coverage_roots(user: Any) -> list[Any]:
     return roots
 
 
-def chief_buildings(user: Any) -> list[Place]:
+def chief_buildings(user: Viewer) -> list[Place]:
     """The buildings a chief looks after: those of their CHIEF grants on buildings, and the
     buildings on the streets/lanes they hold."""
+    if not isinstance(user, User):  # an anonymous visitor holds no grant
+        return []
     grants = Grant.objects.filter(user=user, role=Role.CHIEF, revoked_at__isnull=True)
     place_ids = [g for g in grants.values_list("place_id", flat=True) if g]
     lane_ids = [g for g in grants.values_list("lane_id", flat=True) if g]

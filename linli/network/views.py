@@ -11,14 +11,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from linli.accounts.roles import Cap
+from linli.accounts.models import Grant, User
+from linli.accounts.roles import Cap, Role, roles_with
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest, Viewer
 from linli.cases.models import OPEN_STATES, Case
 from linli.core.paging import Page, other_parameters, page_number, page_of
 from linli.people.models import CareTag, Resident
@@ -47,12 +49,12 @@ def _errors(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _days(request: HttpRequest) -> int:
+def _days(request: AuthedRequest) -> int:
     raw = request.GET.get("days", "")
     return int(raw) if raw.isdigit() and int(raw) in coverage.CHOICES_DAYS else coverage.DAYS
 
 
-def visible_tag_ids(user: Any, area: Any) -> list[int]:
+def visible_tag_ids(user: Viewer, area: Any) -> list[int]:
     """Care tags the user may see in ``area``: every ordinary tag, and the sensitive ones only
     where they hold ``people.sensitive``."""
     scope = scope_for(user, Cap.PEOPLE_SENSITIVE)
@@ -82,7 +84,7 @@ def _open_cases(buildings: list[Place], limit: int = 20) -> tuple[list[Case], in
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not queries.sees_network(user):
         raise Http404
@@ -105,10 +107,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _has_role_beyond_chief(user: Any) -> bool:
-    from linli.accounts.models import Grant
-    from linli.accounts.roles import Role, roles_with
-
+def _has_role_beyond_chief(user: User) -> bool:
     roles = set(roles_with(Cap.NETWORK_VIEW)) - {Role.CHIEF}
     return Grant.objects.filter(user=user, role__in=roles, revoked_at__isnull=True).exists()
 
@@ -119,7 +118,7 @@ def _area_kind(area: Any) -> str:
 
 @login_required
 @require_GET
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthedRequest) -> HttpResponse:
     """A chief's phone view: my buildings, how many households were met lately, the households
     needing care, the open cases from my buildings, and one tap to log a visit or take in a case."""
     user = request.user
@@ -148,7 +147,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def building(request: HttpRequest, place_id: int) -> HttpResponse:
+def building(request: AuthedRequest, place_id: int) -> HttpResponse:
     """A building's households, care first, each with when someone last met it and a button to
     log a visit."""
     user = request.user
@@ -207,7 +206,7 @@ def _need(form: Any, place: Place | None = None) -> list[actions.Need]:
     ]
 
 
-def _logged_message(request: HttpRequest, logged: actions.Logged) -> None:
+def _logged_message(request: AuthedRequest, logged: actions.Logged) -> None:
     if logged.repeated:
         messages.info(request, _("This record was already saved."))
         return
@@ -218,7 +217,7 @@ def _logged_message(request: HttpRequest, logged: actions.Logged) -> None:
 
 
 @login_required
-def visit(request: HttpRequest, dwelling_id: int) -> HttpResponse:
+def visit(request: AuthedRequest, dwelling_id: int) -> HttpResponse:
     user = request.user
     dwelling = Place.objects.filter(pk=dwelling_id, kind=PlaceKind.DWELLING).first()
     if dwelling is None or not scope_for(user, Cap.VISITS_LOG).contains(dwelling):
@@ -255,7 +254,7 @@ def visit(request: HttpRequest, dwelling_id: int) -> HttpResponse:
     )
 
 
-def _contact_places(user: Any) -> list[tuple[int, str]]:
+def _contact_places(user: Viewer) -> list[tuple[int, str]]:
     """Where the user may hold a patrol or a reception day: the communities, compounds and
     buildings of their area (buildings by grid or lane for grid workers and chiefs)."""
     scope = scope_for(user, Cap.VISITS_LOG)
@@ -272,7 +271,7 @@ def _contact_places(user: Any) -> list[tuple[int, str]]:
 
 
 @login_required
-def contact_new(request: HttpRequest) -> HttpResponse:
+def contact_new(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if scope_for(user, Cap.VISITS_LOG).is_empty:
         raise Http404
@@ -315,7 +314,7 @@ def contact_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def contacts(request: HttpRequest) -> HttpResponse:
+def contacts(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not queries.sees_network(user):
         raise Http404
@@ -337,7 +336,7 @@ def contacts(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def contact(request: HttpRequest, contact_id: int) -> HttpResponse:
+def contact(request: AuthedRequest, contact_id: int) -> HttpResponse:
     user = request.user
     record = queries.access_contact(user, contact_id)
     reached = list(
@@ -373,7 +372,7 @@ def _row_link(row: coverage.Cover) -> str:
 
 @login_required
 @require_GET
-def coverage_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def coverage_page(request: AuthedRequest, kind: str, pk: int) -> HttpResponse:
     user = request.user
     area = queries.coverage_area(user, kind, pk)
     if isinstance(area, Place) and area.kind == PlaceKind.BUILDING:
@@ -407,7 +406,7 @@ def _child_label(area: Any) -> str:
 
 @login_required
 @require_GET
-def unreached_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def unreached_page(request: AuthedRequest, kind: str, pk: int) -> HttpResponse:
     user = request.user
     area = queries.coverage_area(user, kind, pk)
     days = _days(request)
@@ -443,7 +442,7 @@ def unreached_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 # --- the chiefs' register ---------------------------------------------------------------------
 
 
-def _communities(user: Any, capability: str) -> list[Place]:
+def _communities(user: Viewer, capability: str) -> list[Place]:
     scope = scope_for(user, capability)
     q = Q(pk__in=[])
     for start, end in scope.ranges:
@@ -452,7 +451,7 @@ def _communities(user: Any, capability: str) -> list[Place]:
 
 
 @login_required
-def chiefs(request: HttpRequest) -> HttpResponse:
+def chiefs(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not queries.sees_network(user):
         raise Http404
@@ -524,7 +523,7 @@ def _targets(chief: Chief) -> list[tuple[str, str]]:
 
 @login_required
 @require_GET
-def chief(request: HttpRequest, chief_id: int) -> HttpResponse:
+def chief(request: AuthedRequest, chief_id: int) -> HttpResponse:
     user = request.user
     record = queries.access_chief(user, chief_id)
     manage = queries.may_manage(user, record.path)
@@ -548,7 +547,7 @@ def chief(request: HttpRequest, chief_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def chief_decide(request: HttpRequest, chief_id: int) -> HttpResponse:
+def chief_decide(request: AuthedRequest, chief_id: int) -> HttpResponse:
     user = request.user
     record = queries.access_chief(user, chief_id, Cap.NETWORK_MANAGE)
     form = DecideForm(list(STATUS_STEPS[record.status]), request.POST)
@@ -575,7 +574,7 @@ def chief_decide(request: HttpRequest, chief_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def chief_assign(request: HttpRequest, chief_id: int) -> HttpResponse:
+def chief_assign(request: AuthedRequest, chief_id: int) -> HttpResponse:
     user = request.user
     record = queries.access_chief(user, chief_id, Cap.NETWORK_MANAGE)
     form = AssignForm(_targets(record), request.POST)
@@ -604,7 +603,7 @@ def chief_assign(request: HttpRequest, chief_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def assignment_end(request: AuthedRequest, assignment_id: int) -> HttpResponse:
     user = request.user
     assignment = ChiefAssignment.objects.filter(pk=assignment_id).first()
     if assignment is None:

@@ -17,13 +17,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest, Viewer
 from linli.core.identifiers import mask_mobile
 from linli.core.paging import page_of
 from linli.people.queries import access_resident, search
@@ -58,7 +59,7 @@ GROUPS_PAGE_SIZE = 500
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _viewer_communities(user: Any) -> list[Place]:
+def _viewer_communities(user: Viewer) -> list[Place]:
     """The communities whose network the user may read; 404 when there are none."""
     communities = communities_for(user, Cap.NETWORK_VIEW)
     if not communities:
@@ -66,7 +67,7 @@ def _viewer_communities(user: Any) -> list[Place]:
     return communities
 
 
-def _manager_communities(request: HttpRequest) -> list[Place]:
+def _manager_communities(request: AuthedRequest) -> list[Place]:
     """For the pages that found something new: 404 without any network to read, 403 without one
     to manage, and 404 for a POST naming a community outside the user's scope."""
     user = request.user
@@ -82,7 +83,7 @@ def _manager_communities(request: HttpRequest) -> list[Place]:
     return managed
 
 
-def _refuse(request: HttpRequest, *allowed: str) -> HttpResponse | None:
+def _refuse(request: AuthedRequest, *allowed: str) -> HttpResponse | None:
     """405 for another method. Called after the scope check, so that a route answers 404 outside
     the user's scope whatever the method."""
     if request.method not in allowed:
@@ -99,7 +100,7 @@ def _errors(form: Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _community_filter(request: HttpRequest, communities: list[Place]) -> Place | None:
+def _community_filter(request: AuthedRequest, communities: list[Place]) -> Place | None:
     raw = request.GET.get("community", "")
     return next((c for c in communities if str(c.pk) == raw), None)
 
@@ -108,7 +109,7 @@ def _community_filter(request: HttpRequest, communities: list[Place]) -> Place |
 
 
 @login_required
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthedRequest) -> HttpResponse:
     user = request.user
     communities = _viewer_communities(user)
     if refused := _refuse(request, "GET"):
@@ -176,7 +177,7 @@ def people(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def person(request: HttpRequest, person_id: int) -> HttpResponse:
+def person(request: AuthedRequest, person_id: int) -> HttpResponse:
     user = request.user
     found = queries.access_person(user, person_id)
     if refused := _refuse(request, "GET"):
@@ -208,7 +209,7 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @login_required
-def person_new(request: HttpRequest) -> HttpResponse:
+def person_new(request: AuthedRequest) -> HttpResponse:
     user = request.user
     communities = _manager_communities(request)
     if refused := _refuse(request, "GET", "POST"):
@@ -274,7 +275,7 @@ ROLE_ORDER = [r.value for r in AssociationRole]
 
 
 @login_required
-def associations(request: HttpRequest) -> HttpResponse:
+def associations(request: AuthedRequest) -> HttpResponse:
     user = request.user
     communities = _viewer_communities(user)
     if refused := _refuse(request, "GET"):
@@ -313,7 +314,7 @@ def associations(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def association_new(request: HttpRequest) -> HttpResponse:
+def association_new(request: AuthedRequest) -> HttpResponse:
     user = request.user
     communities = _manager_communities(request)
     if refused := _refuse(request, "GET", "POST"):
@@ -342,17 +343,17 @@ def association_new(request: HttpRequest) -> HttpResponse:
     return render(request, "network/org/association_new.html", {"form": form})
 
 
-def _people_of(user: Any, community: Place) -> QuerySet[Person]:
+def _people_of(user: Viewer, community: Place) -> QuerySet[Person]:
     return queries.people_for(user).filter(path=community.path).order_by("name", "id")
 
 
-def _association(user: Any, association_id: int) -> Association:
+def _association(user: Viewer, association_id: int) -> Association:
     found = queries.access_association(user, association_id)
     return Association.objects.select_related("community", "compound").get(pk=found.pk)
 
 
 @login_required
-def association(request: HttpRequest, association_id: int) -> HttpResponse:
+def association(request: AuthedRequest, association_id: int) -> HttpResponse:
     return group_page(request, GROUP_PAGES["association"], association_id)
 
 
@@ -360,7 +361,7 @@ def association(request: HttpRequest, association_id: int) -> HttpResponse:
 
 
 @login_required
-def teams(request: HttpRequest) -> HttpResponse:
+def teams(request: AuthedRequest) -> HttpResponse:
     user = request.user
     communities = _viewer_communities(user)
     if refused := _refuse(request, "GET"):
@@ -394,7 +395,7 @@ def teams(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def team_new(request: HttpRequest) -> HttpResponse:
+def team_new(request: AuthedRequest) -> HttpResponse:
     user = request.user
     communities = _manager_communities(request)
     if refused := _refuse(request, "GET", "POST"):
@@ -422,13 +423,13 @@ def team_new(request: HttpRequest) -> HttpResponse:
     return render(request, "network/org/team_new.html", {"form": form})
 
 
-def _team(user: Any, team_id: int) -> Team:
+def _team(user: Viewer, team_id: int) -> Team:
     found = queries.access_team(user, team_id)
     return Team.objects.select_related("community").get(pk=found.pk)
 
 
 @login_required
-def team(request: HttpRequest, team_id: int) -> HttpResponse:
+def team(request: AuthedRequest, team_id: int) -> HttpResponse:
     return group_page(request, GROUP_PAGES["team"], team_id)
 
 
@@ -440,7 +441,7 @@ class GroupPages:
     """What the pages of an association and of a team differ in; the rest is one flow."""
 
     kind: type[AssociationMember] | type[TeamMember]
-    get: Callable[[Any, int], Association | Team]  # 404 outside the user's scope
+    get: Callable[[Viewer, int], Association | Team]  # 404 outside the user's scope
     form: type[AssociationMemberForm] | type[TeamMemberForm]
     joined: Callable[[dict[str, Any]], str]  # the message once the form's person joined
     left: Callable[[Any], str]  # the message once the member left
@@ -481,7 +482,7 @@ GROUP_PAGES = {
 
 
 def _group_context(
-    request: HttpRequest,
+    request: AuthedRequest,
     pages: GroupPages,
     group: Association | Team,
     join_form: Form | None = None,
@@ -516,7 +517,7 @@ def _group_context(
     }
 
 
-def group_page(request: HttpRequest, pages: GroupPages, group_id: int) -> HttpResponse:
+def group_page(request: AuthedRequest, pages: GroupPages, group_id: int) -> HttpResponse:
     found = pages.get(request.user, group_id)
     if refused := _refuse(request, "GET"):
         return refused
@@ -524,7 +525,7 @@ def group_page(request: HttpRequest, pages: GroupPages, group_id: int) -> HttpRe
 
 
 @login_required
-def member_join(request: HttpRequest, kind: str, group_id: int) -> HttpResponse:
+def member_join(request: AuthedRequest, kind: str, group_id: int) -> HttpResponse:
     """Add a person of the community's network to the association or team (``kind``)."""
     pages = GROUP_PAGES[kind]
     user = request.user
@@ -548,7 +549,7 @@ def member_join(request: HttpRequest, kind: str, group_id: int) -> HttpResponse:
 
 
 @login_required
-def member_leave(request: HttpRequest, kind: str, group_id: int, member_id: int) -> HttpResponse:
+def member_leave(request: AuthedRequest, kind: str, group_id: int, member_id: int) -> HttpResponse:
     """Record the day a member left the association or team (``kind``)."""
     pages = GROUP_PAGES[kind]
     user = request.user

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
@@ -14,6 +14,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest, Viewer
 from linli.core.api import refuse, responses
 from linli.core.errors import Conflict
 from linli.core.identifiers import mask_mobile
@@ -168,7 +169,7 @@ class AssignmentEndIn(Schema):
     until: datetime.date | None = None  # today by default
 
 
-def _chief(user: Any, chief_id: int) -> Chief:
+def _chief(user: Viewer, chief_id: int) -> Chief:
     return queries.access_chief(user, chief_id)
 
 
@@ -182,7 +183,7 @@ def _chief(user: Any, chief_id: int) -> Chief:
     "street/lane in it",
 )
 @paginate(LimitOffsetPagination)
-def list_chiefs(request: HttpRequest, filters: Query[ChiefFilter]) -> object:
+def list_chiefs(request: AuthedRequest, filters: Query[ChiefFilter]) -> object:
     require_network(request)
     qs: QuerySet[Chief] = queries.chiefs_for(request.user).select_related("person")
     if filters.community is not None:
@@ -199,7 +200,7 @@ def list_chiefs(request: HttpRequest, filters: Query[ChiefFilter]) -> object:
     response=responses({200: ChiefDetailOut}, 404),
     summary="One chief with every decision on their status and their assignments",
 )
-def get_chief(request: HttpRequest, chief_id: int) -> Chief:
+def get_chief(request: AuthedRequest, chief_id: int) -> Chief:
     return _chief(request.user, chief_id)
 
 
@@ -209,7 +210,7 @@ def get_chief(request: HttpRequest, chief_id: int) -> Chief:
     summary="Recruit a person of the network as a candidate chief (200 with the existing record "
     "when they already hold this kind of role)",
 )
-def recruit(request: HttpRequest, payload: RecruitIn) -> object:
+def recruit(request: AuthedRequest, payload: RecruitIn) -> object:
     user = request.user
     person = queries.access_person(user, payload.person)
     actions.require_manage(user, person.path)
@@ -228,7 +229,7 @@ def recruit(request: HttpRequest, payload: RecruitIn) -> object:
     summary="Decide a chief's status: candidate → formal → backbone, or retired (which ends "
     "their assignments); their chief's role follows",
 )
-def decide(request: HttpRequest, chief_id: int, payload: DecideIn) -> object:
+def decide(request: AuthedRequest, chief_id: int, payload: DecideIn) -> object:
     user = request.user
     chief = _chief(user, chief_id)
     actions.require_manage(user, chief.path)
@@ -252,7 +253,7 @@ def decide(request: HttpRequest, chief_id: int, payload: DecideIn) -> object:
     summary="Give a chief a building (building chiefs) or a street/lane (lane and street chiefs); "
     "a serving chief with a login receives the chief's role on it",
 )
-def assign(request: HttpRequest, chief_id: int, payload: ChiefAssignIn) -> object:
+def assign(request: AuthedRequest, chief_id: int, payload: ChiefAssignIn) -> object:
     user = request.user
     chief = _chief(user, chief_id)
     actions.require_manage(user, chief.path)
@@ -286,7 +287,7 @@ def assign(request: HttpRequest, chief_id: int, payload: ChiefAssignIn) -> objec
     response=responses({200: AssignmentOut}, 400, 403, 404, 422),
     summary="End a chief's assignment; the chief's role on it is revoked",
 )
-def end_assignment(request: HttpRequest, assignment_id: int, payload: AssignmentEndIn) -> object:
+def end_assignment(request: AuthedRequest, assignment_id: int, payload: AssignmentEndIn) -> object:
     user = request.user
     assignment = ChiefAssignment.objects.filter(pk=assignment_id).first()
     if assignment is None:

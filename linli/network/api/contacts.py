@@ -6,19 +6,22 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from linli.accounts.models import User
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest, Viewer
 from linli.cases.models import Category, Priority
 from linli.cases.queries import cases_for
 from linli.core.api import refuse, responses
 from linli.core.paths import SEGMENT
+from linli.core.scope import Scope
 from linli.places.models import Place, PlaceKind
 from linli.places.queries import access_place
 
@@ -170,7 +173,7 @@ def _building_of(dwelling: Place, buildings: dict[str, Place]) -> Place | None:
     )
 
 
-def _contact(user: Any, contact_id: int, *, repeated: bool | None = None) -> Contact:
+def _contact(user: Viewer, contact_id: int, *, repeated: bool | None = None) -> Contact:
     contact = queries.contacts_for(user).select_related("place", "logged_by", "person")
     found = contact.filter(pk=contact_id).first()
     if found is None:
@@ -178,6 +181,76 @@ def _contact(user: Any, contact_id: int, *, repeated: bool | None = None) -> Con
     if repeated is not None:
         found.repeated = repeated  # type: ignore[attr-defined]
     return found
+
+
+def _place_to_log(user: User, place_id: int) -> tuple[Place, Scope]:
+    """The place of a new contact record and where the user may log them: 404 out of sight, 403
+    where the user may see the network but not log contacts."""
+    place = Place.objects.filter(pk=place_id).first()
+    may_log = scope_for(user, Cap.VISITS_LOG)
+    if place is None or not (
+        may_log.contains(place) or scope_for(user, Cap.NETWORK_VIEW).contains(place)
+    ):
+        raise Http404
+    if not may_log.contains(place):
+        raise PermissionDenied(_("You may not log contacts here."))
+    return place, may_log
+
+
+def _earlier(user: User, key: str) -> int | None:
+    """The record first sent with the client key ``key``, if any: the user's own, else 400."""
+    if not key:
+        return None
+    earlier = Contact.objects.filter(client_key=key).values_list("pk", "logged_by_id").first()
+    if earlier is None:
+        return None
+    if earlier[1] != user.pk:
+        raise refuse(client_key=_("This key was already used for another record."))
+    return earlier[0]
+
+
+def _dwellings(ids: list[int], may_log: Scope, errors: dict[str, list[str]]) -> list[Place]:
+    """The households met, in the user's area; else the error goes into ``errors``."""
+    dwellings: list[Place] = []
+    found = Place.objects.in_bulk(sorted(set(ids)))
+    for pk in ids:
+        dwelling = found.get(pk)
+        if dwelling is None or not may_log.contains(dwelling):
+            errors.setdefault("dwellings", []).append(_("Choose households in your area."))
+            break
+        dwellings.append(dwelling)
+    return dwellings
+
+
+def _needs(user: User, wanted: list[NeedIn], errors: dict[str, list[str]]) -> list[actions.Need]:
+    """The needs found, each with a known category and a place where the user may take in a case;
+    what is wrong goes into ``errors`` under ``needs.<i>.<field>``."""
+    intake = scope_for(user, Cap.CASES_INTAKE)
+    needs: list[actions.Need] = []
+    for i, need in enumerate(wanted):
+        category = Category.objects.filter(code=need.category).first()
+        if category is None:
+            errors.setdefault(f"needs.{i}.category", []).append(
+                _("Unknown category: %(code)s") % {"code": need.category}
+            )
+        need_place = None
+        if need.place is not None:
+            need_place = Place.objects.filter(pk=need.place).first()
+            if need_place is None or not intake.contains(need_place):
+                errors.setdefault(f"needs.{i}.place", []).append(
+                    _("Choose a building or compound in your area.")
+                )
+                need_place = None
+        if category is not None:
+            needs.append(
+                actions.Need(
+                    category=category,
+                    description=need.description,
+                    priority=need.priority.value,
+                    place=need_place,
+                )
+            )
+    return needs
 
 
 # --- contacts --------------------------------------------------------------------------------------
@@ -189,7 +262,7 @@ def _contact(user: Any, contact_id: int, *, repeated: bool | None = None) -> Con
     summary="Contact records (home visits, patrols, reception days) in scope, the latest first",
 )
 @paginate(LimitOffsetPagination)
-def list_contacts(request: HttpRequest, filters: Query[ContactFilter]) -> object:
+def list_contacts(request: AuthedRequest, filters: Query[ContactFilter]) -> object:
     require_network(request)
     user = request.user
     qs = queries.contacts_for(user)
@@ -217,7 +290,7 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilter]) -> object
     response=responses({200: ContactDetailOut}, 404),
     summary="One contact record with the households it met and the cases taken in from it",
 )
-def get_contact(request: HttpRequest, contact_id: int) -> Contact:
+def get_contact(request: AuthedRequest, contact_id: int) -> Contact:
     return _contact(request.user, contact_id)
 
 
@@ -228,58 +301,16 @@ def get_contact(request: HttpRequest, contact_id: int) -> Contact:
     "found (each becomes a case), all or nothing; the same client_key again answers 200 with the "
     "first record",
 )
-def log_contact(request: HttpRequest, payload: ContactIn) -> object:
+def log_contact(request: AuthedRequest, payload: ContactIn) -> object:
     user = request.user
-    place = Place.objects.filter(pk=payload.place).first()
-    may_log = scope_for(user, Cap.VISITS_LOG)
-    if place is None or not (
-        may_log.contains(place) or scope_for(user, Cap.NETWORK_VIEW).contains(place)
-    ):
-        raise Http404
-    if not may_log.contains(place):
-        raise PermissionDenied(_("You may not log contacts here."))
+    place, may_log = _place_to_log(user, payload.place)
     key = payload.client_key.strip()
-    if key:
-        earlier = Contact.objects.filter(client_key=key).values_list("pk", "logged_by_id").first()
-        if earlier is not None:
-            if earlier[1] != user.pk:
-                raise refuse(client_key=_("This key was already used for another record."))
-            return Reply(200, _contact(user, earlier[0], repeated=True))
-
+    earlier = _earlier(user, key)
+    if earlier is not None:
+        return Reply(200, _contact(user, earlier, repeated=True))
     errors: dict[str, list[str]] = {}
-
-    def fail(key: str, message: str) -> None:
-        errors.setdefault(key, []).append(message)
-
-    dwellings: list[Place] = []
-    found = Place.objects.in_bulk(sorted(set(payload.dwellings)))
-    for pk in payload.dwellings:
-        dwelling = found.get(pk)
-        if dwelling is None or not may_log.contains(dwelling):
-            fail("dwellings", _("Choose households in your area."))
-            break
-        dwellings.append(dwelling)
-    intake = scope_for(user, Cap.CASES_INTAKE)
-    needs: list[actions.Need] = []
-    for i, need in enumerate(payload.needs):
-        category = Category.objects.filter(code=need.category).first()
-        if category is None:
-            fail(f"needs.{i}.category", _("Unknown category: %(code)s") % {"code": need.category})
-        need_place = None
-        if need.place is not None:
-            need_place = Place.objects.filter(pk=need.place).first()
-            if need_place is None or not intake.contains(need_place):
-                fail(f"needs.{i}.place", _("Choose a building or compound in your area."))
-                need_place = None
-        if category is not None:
-            needs.append(
-                actions.Need(
-                    category=category,
-                    description=need.description,
-                    priority=need.priority.value,
-                    place=need_place,
-                )
-            )
+    dwellings = _dwellings(payload.dwellings, may_log, errors)
+    needs = _needs(user, payload.needs, errors)
     data = actions.ContactInput(
         kind=payload.kind.value,
         place=place,

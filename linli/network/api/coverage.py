@@ -5,12 +5,12 @@ import datetime
 from typing import Any
 
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.accounts.types import AuthedRequest, Viewer
 from linli.cases.models import OPEN_STATES, Case
 from linli.core.api import query_error, responses
 from linli.core.paths import path_end
@@ -114,7 +114,7 @@ def _area_out(area: Any) -> dict[str, Any]:
     return {"kind": kind, "id": area.pk, "name": area.name}
 
 
-def _coverage_area(request: HttpRequest, filters: CoverageFilter) -> Any:
+def _coverage_area(request: AuthedRequest, filters: CoverageFilter) -> Any:
     """The area asked for (404 outside the user's scope), or the user's only one."""
     user = request.user
     given = [
@@ -133,7 +133,7 @@ def _coverage_area(request: HttpRequest, filters: CoverageFilter) -> Any:
     return roots[0]
 
 
-def _sees_sensitive(user: Any, area: Any) -> bool:
+def _sees_sensitive(user: Viewer, area: Any) -> bool:
     scope = scope_for(user, Cap.PEOPLE_SENSITIVE)
     if isinstance(area, Grid):
         return area.pk in scope.grid_ids or scope.covers_path(area.community.path)
@@ -142,7 +142,7 @@ def _sees_sensitive(user: Any, area: Any) -> bool:
     return scope.contains(area)
 
 
-def _visible_tag_ids(user: Any, area: Any) -> list[int]:
+def _visible_tag_ids(user: Viewer, area: Any) -> list[int]:
     """The care tags whose holders a user may be shown in ``area``: the non-sensitive ones, and
     the sensitive ones too where the user may see them."""
     tags = CareTag.objects.all()
@@ -160,7 +160,7 @@ def _visible_tag_ids(user: Any, area: Any) -> list[int]:
     summary="Visit coverage of a place, grid or street/lane: the households someone from the "
     "network met in the last days, in total and per part (child place or building, and grid)",
 )
-def coverage_report(request: HttpRequest, filters: Query[CoverageFilter]) -> object:
+def coverage_report(request: AuthedRequest, filters: Query[CoverageFilter]) -> object:
     area = _coverage_area(request, filters)
     report = coverage.report(area, days=filters.days)
 
@@ -184,7 +184,7 @@ def coverage_report(request: HttpRequest, filters: Query[CoverageFilter]) -> obj
     summary="The households of a place, grid or street/lane nobody reached in the last days, "
     "those needing care first (by the care tags the user may see)",
 )
-def coverage_unreached(request: HttpRequest, filters: Query[UnreachedFilter]) -> object:
+def coverage_unreached(request: AuthedRequest, filters: Query[UnreachedFilter]) -> object:
     user = request.user
     area = _coverage_area(request, filters)
     households, count = coverage.unreached(
@@ -220,7 +220,7 @@ def coverage_unreached(request: HttpRequest, filters: Query[UnreachedFilter]) ->
     summary="A chief's buildings (those of their chief's role, and those on their street/lane) "
     "with each one's visit coverage and open cases",
 )
-def my_buildings(request: HttpRequest, filters: Query[MyBuildingsFilter]) -> object:
+def my_buildings(request: AuthedRequest, filters: Query[MyBuildingsFilter]) -> object:
     require_network(request)
     buildings = queries.chief_buildings(request.user)
     if not buildings:

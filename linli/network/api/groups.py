@@ -5,12 +5,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from linli.accounts.types import AuthedRequest
 from linli.core.api import refuse, renamed_fields, responses
 from linli.places.models import Place
 
@@ -174,7 +175,7 @@ def _member_count(qs: QuerySet[Any]) -> QuerySet[Any]:
     summary="The neighbourhood associations (街坊会) in scope",
 )
 @paginate(LimitOffsetPagination)
-def list_associations(request: HttpRequest, filters: Query[GroupFilter]) -> object:
+def list_associations(request: AuthedRequest, filters: Query[GroupFilter]) -> object:
     require_network(request)
     qs = queries.associations_for(request.user)
     if filters.community is not None:
@@ -187,7 +188,7 @@ def list_associations(request: HttpRequest, filters: Query[GroupFilter]) -> obje
     response=responses({200: AssociationDetailOut}, 404),
     summary="One association with its members, current and past",
 )
-def get_association(request: HttpRequest, association_id: int) -> Association:
+def get_association(request: AuthedRequest, association_id: int) -> Association:
     return queries.access_association(request.user, association_id)
 
 
@@ -196,7 +197,7 @@ def get_association(request: HttpRequest, association_id: int) -> Association:
     response=responses({201: AssociationDetailOut}, 400, 403, 404, 422),
     summary="Found a neighbourhood association of a community or of one of its compounds",
 )
-def create_association(request: HttpRequest, payload: AssociationIn) -> object:
+def create_association(request: AuthedRequest, payload: AssociationIn) -> object:
     user = request.user
     community = community_to_manage(user, payload.community)
     compound = None
@@ -214,7 +215,7 @@ def create_association(request: HttpRequest, payload: AssociationIn) -> object:
 
 
 def _join(
-    request: HttpRequest,
+    request: AuthedRequest,
     kind: type[AssociationMember] | type[TeamMember],
     group: Association | Team,
     payload: AssociationMemberIn | TeamMemberIn,
@@ -235,7 +236,7 @@ def _join(
 
 
 def _leave(
-    request: HttpRequest,
+    request: AuthedRequest,
     kind: type[AssociationMember] | type[TeamMember],
     member_id: int,
     payload: MemberLeaveIn,
@@ -260,7 +261,7 @@ def _leave(
     "member: their role is updated)",
 )
 def join_association(
-    request: HttpRequest, association_id: int, payload: AssociationMemberIn
+    request: AuthedRequest, association_id: int, payload: AssociationMemberIn
 ) -> object:
     association = queries.access_association(request.user, association_id)
     return _join(request, AssociationMember, association, payload, payload.role.value)
@@ -271,7 +272,7 @@ def join_association(
     response=responses({200: AssociationMemberOut}, 400, 403, 404, 422),
     summary="Record that a member left the association (kept as history)",
 )
-def leave_association(request: HttpRequest, member_id: int, payload: MemberLeaveIn) -> object:
+def leave_association(request: AuthedRequest, member_id: int, payload: MemberLeaveIn) -> object:
     return _leave(request, AssociationMember, member_id, payload, queries.access_association)
 
 
@@ -284,7 +285,7 @@ def leave_association(request: HttpRequest, member_id: int, payload: MemberLeave
     summary="The volunteer teams in scope",
 )
 @paginate(LimitOffsetPagination)
-def list_teams(request: HttpRequest, filters: Query[GroupFilter]) -> object:
+def list_teams(request: AuthedRequest, filters: Query[GroupFilter]) -> object:
     require_network(request)
     qs = queries.teams_for(request.user)
     if filters.community is not None:
@@ -297,7 +298,7 @@ def list_teams(request: HttpRequest, filters: Query[GroupFilter]) -> object:
     response=responses({200: TeamDetailOut}, 404),
     summary="One volunteer team with its members, current and past",
 )
-def get_team(request: HttpRequest, team_id: int) -> Team:
+def get_team(request: AuthedRequest, team_id: int) -> Team:
     return queries.access_team(request.user, team_id)
 
 
@@ -306,7 +307,7 @@ def get_team(request: HttpRequest, team_id: int) -> Team:
     response=responses({201: TeamDetailOut}, 400, 403, 404, 422),
     summary="Found a volunteer team of a community",
 )
-def create_team(request: HttpRequest, payload: TeamIn) -> object:
+def create_team(request: AuthedRequest, payload: TeamIn) -> object:
     user = request.user
     community = community_to_manage(user, payload.community)
     team = actions.create_team(
@@ -325,7 +326,7 @@ def create_team(request: HttpRequest, payload: TeamIn) -> object:
     response=responses({200: TeamMemberOut, 201: TeamMemberOut}, 400, 403, 404, 422),
     summary="Add a person of the community's network to the team (200 when already in it)",
 )
-def join_team(request: HttpRequest, team_id: int, payload: TeamMemberIn) -> object:
+def join_team(request: AuthedRequest, team_id: int, payload: TeamMemberIn) -> object:
     team = queries.access_team(request.user, team_id)
     return _join(request, TeamMember, team, payload, payload.leader)
 
@@ -335,5 +336,5 @@ def join_team(request: HttpRequest, team_id: int, payload: TeamMemberIn) -> obje
     response=responses({200: TeamMemberOut}, 400, 403, 404, 422),
     summary="Record that a member left the team (kept as history)",
 )
-def leave_team(request: HttpRequest, member_id: int, payload: MemberLeaveIn) -> object:
+def leave_team(request: AuthedRequest, member_id: int, payload: MemberLeaveIn) -> object:
     return _leave(request, TeamMember, member_id, payload, queries.access_team)

@@ -4,13 +4,14 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.models import User
+from linli.accounts.types import AuthedRequest
 from linli.core.api import responses
 from linli.core.identifiers import mask_mobile
 from linli.people.queries import access_resident
@@ -124,7 +125,7 @@ class PersonIn(Schema):
     summary="The people of the networks in scope (chiefs, association and team members), by name",
 )
 @paginate(LimitOffsetPagination)
-def list_people(request: HttpRequest, filters: Query[PeopleFilter]) -> object:
+def list_people(request: AuthedRequest, filters: Query[PeopleFilter]) -> object:
     require_network(request)
     qs = queries.people_for(request.user)
     if filters.community is not None:
@@ -139,7 +140,7 @@ def list_people(request: HttpRequest, filters: Query[PeopleFilter]) -> object:
     response=responses({200: PersonDetailOut}, 404),
     summary="One person of the network with their chief's roles, associations and teams",
 )
-def get_person(request: HttpRequest, person_id: int) -> Person:
+def get_person(request: AuthedRequest, person_id: int) -> Person:
     return queries.access_person(request.user, person_id)
 
 
@@ -148,7 +149,7 @@ def get_person(request: HttpRequest, person_id: int) -> Person:
     response=responses({201: PersonDetailOut}, 400, 403, 404, 422),
     summary="Add a person to a community's network (needs the right to manage it)",
 )
-def create_person(request: HttpRequest, payload: PersonIn) -> object:
+def create_person(request: AuthedRequest, payload: PersonIn) -> object:
     user = request.user
     community = community_to_manage(user, payload.community)
     errors: dict[str, list[str]] = {}
