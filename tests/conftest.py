@@ -296,7 +296,7 @@ def demo_loaded_once(django_db_blocker) -> Iterator[str]:
         atomic = transaction.atomic()
         # Marked as Django's TestCase marks its class-wide transaction, so that a durable atomic
         # block in the code under test is still allowed inside it.
-        atomic._from_testcase = True  # type: ignore[attr-defined]
+        atomic._from_testcase = True  # type: ignore[attr-defined]  # noqa: SLF001
         atomic.__enter__()
         try:
             seed_lists()  # as the migrations left them: a transactional test may have flushed them

@@ -209,11 +209,11 @@ def test_numbers_already_held_are_not_issued_again(world):
         demo.dwellings_under(world.a.place).order_by("path").values_list("pk", flat=True)
     )
     # Where the first demo resident would be born, and which county their number names.
-    probe = demo._Generator(seed=3, as_of=min(demo.AS_OF, datetime.date.today()))
+    probe = demo.ResidentGenerator(seed=3, as_of=min(demo.AS_OF, datetime.date.today()))
     probe.household(dwellings[0])
     while not probe.residents:  # the first dwelling drew vacant: try the next
         dwellings.pop(0)
-        probe = demo._Generator(seed=3, as_of=min(demo.AS_OF, datetime.date.today()))
+        probe = demo.ResidentGenerator(seed=3, as_of=min(demo.AS_OF, datetime.date.today()))
         probe.household(dwellings[0])
     first = probe.residents[0]
     birth, sex = first[5], first[4]

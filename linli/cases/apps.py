@@ -28,4 +28,5 @@ class CasesConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from linli.cases import notify  # noqa: F401  (registers the outbox handler once the apps are loaded)
+        # Registers the outbox handler, once the apps are loaded.
+        from linli.cases import notify  # noqa: F401, PLC0415

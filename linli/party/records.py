@@ -172,7 +172,7 @@ def to_xlsx(record: ServiceRecord) -> bytes:
 
 def to_pdf(record: ServiceRecord) -> bytes:
     # Imported here: weasyprint loads Pango at import, which only the PDF needs.
-    import weasyprint
+    import weasyprint  # noqa: PLC0415
 
     html = render_to_string("party/record_pdf.html", {"record": record})
     return bytes(weasyprint.HTML(string=html).write_pdf())

@@ -146,7 +146,7 @@ class _Weighted:
         return self.items[bisect(self.cumulative, rng.random() * self.total)]
 
 
-class _Generator:
+class ResidentGenerator:
     """Makes the rows of one ``populate`` call. Not thread-safe; one per call."""
 
     def __init__(self, seed: int, as_of: datetime.date) -> None:
@@ -369,7 +369,7 @@ class _Home:
 
     def __init__(
         self,
-        gen: _Generator,
+        gen: ResidentGenerator,
         dwelling: int,
         *,
         local: bool,
@@ -578,7 +578,7 @@ def _taken(indexes: list[str]) -> set[str]:
     return taken
 
 
-def _reissue(gen: _Generator) -> None:
+def _reissue(gen: ResidentGenerator) -> None:
     """Give the residents whose number someone in the database already holds (typed in or
     imported into a slot the demo would use) the next one for their birth date and sex. Only
     numbers in a (birth date, sex) bucket that held numbers before can clash: on an empty roster
@@ -592,7 +592,7 @@ def _reissue(gen: _Generator) -> None:
             row[8], row[9] = gen.enc(number), blind(number, ID_PURPOSE)
 
 
-def _flush(gen: _Generator, summary: Summary) -> None:
+def _flush(gen: ResidentGenerator, summary: Summary) -> None:
     if not gen.residents:
         return
     _reissue(gen)
@@ -651,7 +651,7 @@ def populate(
     _check_columns()
     ids = _empty_dwellings(dwellings)
     as_of = min(as_of or AS_OF, timezone.localdate())
-    gen = _Generator(seed, as_of)
+    gen = ResidentGenerator(seed, as_of)
     summary = Summary(dwellings=len(ids))
     for start in range(0, len(ids), BATCH_DWELLINGS):
         for dwelling in ids[start : start + BATCH_DWELLINGS]:
