@@ -132,11 +132,10 @@ def coverage_area(user: Viewer, kind: str, pk: int) -> Any:
 def coverage_roots(user: Viewer) -> list[Any]:
     """Where a user's coverage pages start: the places, grids and lanes of their grants."""
     scope = scope_for(user, Cap.NETWORK_VIEW)
-    roots: list[Any] = []
-    for start, _end in scope.ranges:
-        place = Place.objects.filter(path=start).first()
-        if place is not None:
-            roots.append(place)
+    # One query for the places of every range, in the scope's order.
+    starts = [start for start, _end in scope.ranges]
+    by_path = {p.path: p for p in Place.objects.filter(path__in=starts)} if starts else {}
+    roots: list[Any] = [by_path[start] for start in starts if start in by_path]
     roots += list(Grid.objects.filter(pk__in=sorted(scope.grid_ids)).order_by("code"))
     roots += list(Lane.objects.filter(pk__in=sorted(scope.lane_ids)).order_by("code"))
     return roots
