@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from linli.accounts.models import Grant
+from linli.accounts.models import Grant, User
 from linli.accounts.roles import Role
 from linli.cases.models import Case, Category
 from linli.network import actions, coverage
@@ -37,11 +38,11 @@ def live_in(dwelling: Place, name: str, born: datetime.date | None = None) -> ob
     return resident
 
 
-def visit(user: object, dwelling: Place, days_ago: float = 1, **extra: object) -> actions.Logged:
+def visit(user: User, dwelling: Place, days_ago: float = 1, **extra: Any) -> actions.Logged:
     at = timezone.now() - datetime.timedelta(days=days_ago)
     return actions.log_contact(
         user,
-        actions.ContactInput(kind="visit", place=dwelling, at=at, method="home", **extra),  # type: ignore[arg-type]
+        actions.ContactInput(kind="visit", place=dwelling, at=at, method="home", **extra),
     )
 
 

@@ -601,12 +601,12 @@ def clean_contact(actor: User, data: ContactInput, now: datetime.datetime) -> di
     return {key: [message] for key, message in problems if message is not None}
 
 
-def _earlier(actor: Any, client_key: str) -> Contact | None:
+def _earlier(actor: User, client_key: str) -> Contact | None:
     """The record first sent with ``client_key``, if any: the actor's own, else PermissionDenied."""
     if not client_key:
         return None
     earlier = Contact.objects.filter(client_key=client_key).first()
-    if earlier is not None and earlier.logged_by_id != getattr(actor, "pk", None):
+    if earlier is not None and earlier.logged_by_id != actor.pk:
         raise PermissionDenied(_("You may not log contacts here."))
     return earlier
 
@@ -635,8 +635,7 @@ def _intakes(data: ContactInput, errors: dict[str, list[str]]) -> list[cases.Int
 
 
 def log_contact(
-    # A User; Any while tests/test_network.py's visit() passes its user typed as object.
-    actor: Any,
+    actor: User,
     data: ContactInput,
     *,
     now: datetime.datetime | None = None,
