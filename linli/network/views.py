@@ -23,7 +23,8 @@ from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
 from linli.cases.models import OPEN_STATES, Case
 from linli.core.paging import Page, other_parameters, page_number, page_of
-from linli.people.models import CareTag, Resident
+from linli.people import queries as people_queries
+from linli.people.models import Resident
 from linli.places.models import Grid, Lane, LaneKind, Place, PlaceKind
 
 from . import actions, coverage, queries
@@ -52,20 +53,6 @@ def _errors(form: Any, exc: ValidationError) -> None:
 def _days(request: AuthedRequest) -> int:
     raw = request.GET.get("days", "")
     return int(raw) if raw.isdigit() and int(raw) in coverage.CHOICES_DAYS else coverage.DAYS
-
-
-def visible_tag_ids(user: Viewer, area: Any) -> list[int]:
-    """Care tags the user may see in ``area``: every ordinary tag, and the sensitive ones only
-    where they hold ``people.sensitive``."""
-    scope = scope_for(user, Cap.PEOPLE_SENSITIVE)
-    if isinstance(area, Grid):
-        sensitive = area.pk in scope.grid_ids or scope.covers_path(area.community.path)
-    elif isinstance(area, Lane):
-        sensitive = area.pk in scope.lane_ids or scope.covers_path(area.community.path)
-    else:
-        sensitive = scope.contains(area)
-    tags = CareTag.objects.all() if sensitive else CareTag.objects.filter(sensitive=False)
-    return list(tags.values_list("pk", flat=True))
 
 
 def _open_cases(buildings: list[Place], limit: int = 20) -> tuple[list[Case], int]:
@@ -129,7 +116,7 @@ def mine(request: AuthedRequest) -> HttpResponse:
     for building in buildings:
         cover = coverage.report(building).total
         first, count = coverage.unreached(
-            building, visible_tag_ids=visible_tag_ids(user, building), limit=5
+            building, visible_tag_ids=people_queries.visible_tag_ids(user, building), limit=5
         )
         cards.append({"building": building, "cover": cover, "first": first, "unreached": count})
     cases, case_count = _open_cases(buildings)
@@ -157,7 +144,7 @@ def building(request: AuthedRequest, place_id: int) -> HttpResponse:
     days = _days(request)
     rows = coverage.dwellings(place, days=days)
     households = [coverage.Household(dwelling=r["dwelling"], last_reached=r["last"]) for r in rows]
-    tag_ids = visible_tag_ids(user, place)
+    tag_ids = people_queries.visible_tag_ids(user, place)
     coverage.describe(households, tag_ids)
     since = coverage.cutoff(days)
     for h in households:
@@ -415,7 +402,7 @@ def unreached_page(request: AuthedRequest, kind: str, pk: int) -> HttpResponse:
     households, count = coverage.unreached(
         area,
         days=days,
-        visible_tag_ids=visible_tag_ids(user, area),
+        visible_tag_ids=people_queries.visible_tag_ids(user, area),
         limit=size,
         offset=(number - 1) * size,
     )

@@ -17,7 +17,7 @@ from linli.accounts.types import Viewer
 from linli.core.crypto import blind
 from linli.core.identifiers import normalize_text, parse_citizen_id, parse_mobile
 from linli.people.models import CareTag, Membership, Resident, ResidentTag, Status
-from linli.places.models import Place
+from linli.places.models import Grid, Lane, Place
 
 
 def residents_for(user: Viewer, capability: str = Cap.PEOPLE_VIEW) -> QuerySet[Resident]:
@@ -144,3 +144,27 @@ def members_of(user: Viewer, dwelling: Place) -> list[Membership]:
         .select_related("resident")
         .order_by("until", "-is_head", "resident__birth_date")
     )
+
+
+def sees_sensitive_in(user: Viewer, area: Place | Grid | Lane) -> bool:
+    """Whether the user may see the sensitive care tags (health, hardship) of the residents in
+    ``area``: a place of their ``people.sensitive`` scope, or a grid or lane that is theirs or
+    lies in a community that is."""
+    scope = scope_for(user, Cap.PEOPLE_SENSITIVE)
+    if isinstance(area, Grid):
+        return area.pk in scope.grid_ids or scope.covers_path(area.community.path)
+    if isinstance(area, Lane):
+        return area.pk in scope.lane_ids or scope.covers_path(area.community.path)
+    return scope.contains(area)
+
+
+def visible_care_tags(user: Viewer, area: Place | Grid | Lane) -> QuerySet[CareTag]:
+    """The care tags whose holders the user may be shown in ``area``: every ordinary tag, and the
+    sensitive ones where they may see them. The care list, the coverage pages and the coverage
+    API all ask this."""
+    tags = CareTag.objects.all()
+    return tags if sees_sensitive_in(user, area) else tags.filter(sensitive=False)
+
+
+def visible_tag_ids(user: Viewer, area: Place | Grid | Lane) -> list[int]:
+    return list(visible_care_tags(user, area).values_list("pk", flat=True))

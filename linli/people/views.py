@@ -17,7 +17,7 @@ from linli.accounts.types import AuthedRequest, Viewer
 from linli.core.identifiers import mask_citizen_id, mask_mobile
 from linli.people import actions, queries
 from linli.people.forms import LeaveForm, NewResidentForm, ResidentForm, RevealForm, TagsForm
-from linli.people.models import PII_LABELS, CareTag, Membership, Resident, tag_label
+from linli.people.models import PII_LABELS, Membership, Resident, tag_label
 from linli.places.models import Place, PlaceKind
 from linli.places.queries import BuildingLayout, access_place
 
@@ -48,8 +48,7 @@ def search(request: HttpRequest) -> HttpResponse:
 def care(request: HttpRequest, place_id: int) -> HttpResponse:
     place = access_place(request.user, place_id, Cap.PEOPLE_VIEW)
     tag = request.GET.get("tag") or None
-    sensitive = scope_for(request.user, Cap.PEOPLE_SENSITIVE).contains(place)
-    tags = CareTag.objects.all() if sensitive else CareTag.objects.filter(sensitive=False)
+    tags = queries.visible_care_tags(request.user, place)
     if tag and tag != "aged_60" and not tags.filter(code=tag).exists():
         raise Http404
     people = list(queries.care_list(request.user, place, tag)[:500])

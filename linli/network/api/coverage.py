@@ -8,13 +8,11 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from linli.accounts.roles import Cap
-from linli.accounts.scope import scope_for
-from linli.accounts.types import AuthedRequest, Viewer
+from linli.accounts.types import AuthedRequest
 from linli.cases.models import OPEN_STATES, Case
 from linli.core.api import query_error, responses
 from linli.core.paths import path_end
-from linli.people.models import CareTag
+from linli.people import queries as people_queries
 from linli.places.models import Grid, Lane
 
 from .. import coverage, queries
@@ -133,24 +131,6 @@ def _coverage_area(request: AuthedRequest, filters: CoverageFilter) -> Any:
     return roots[0]
 
 
-def _sees_sensitive(user: Viewer, area: Any) -> bool:
-    scope = scope_for(user, Cap.PEOPLE_SENSITIVE)
-    if isinstance(area, Grid):
-        return area.pk in scope.grid_ids or scope.covers_path(area.community.path)
-    if isinstance(area, Lane):
-        return area.pk in scope.lane_ids or scope.covers_path(area.community.path)
-    return scope.contains(area)
-
-
-def _visible_tag_ids(user: Viewer, area: Any) -> list[int]:
-    """The care tags whose holders a user may be shown in ``area``: the non-sensitive ones, and
-    the sensitive ones too where the user may see them."""
-    tags = CareTag.objects.all()
-    if not _sees_sensitive(user, area):
-        tags = tags.filter(sensitive=False)
-    return list(tags.values_list("pk", flat=True))
-
-
 # --- coverage --------------------------------------------------------------------------------------
 
 
@@ -190,7 +170,7 @@ def coverage_unreached(request: AuthedRequest, filters: Query[UnreachedFilter]) 
     households, count = coverage.unreached(
         area,
         days=filters.days,
-        visible_tag_ids=_visible_tag_ids(user, area),
+        visible_tag_ids=people_queries.visible_tag_ids(user, area),
         limit=filters.limit,
         offset=filters.offset,
     )
