@@ -28,6 +28,7 @@ from linli.people.models import AGED_60, DERIVED_TAGS, CareTag, Membership, Resi
 from linli.people.models import Resident as ResidentModel
 from linli.people.queries import years_ago
 from linli.places.models import Grid, Lane, Place, PlaceKind
+from linli.places.queries import holding_buildings
 
 from .models import BuildingCoverage, Reach
 
@@ -272,10 +273,7 @@ def describe(households: list[Household], tag_ids: list[int]) -> None:
     if not households:
         return
     ids = [h.dwelling.pk for h in households]
-    prefixes = {h.dwelling.path[:n] for h in households for n in (4 * SEGMENT, 5 * SEGMENT)}
-    buildings = {
-        b.path: b for b in Place.objects.filter(kind=PlaceKind.BUILDING, path__in=prefixes)
-    }
+    buildings = holding_buildings(h.dwelling for h in households)
     residents = (
         ResidentModel.objects.filter(home_id__in=ids, status="active")
         .order_by("home_id", "birth_date", "id")
@@ -319,9 +317,7 @@ def describe(households: list[Household], tag_ids: list[int]) -> None:
             last[dwelling_id] = at
     for h in households:
         pk = h.dwelling.pk
-        h.building = buildings.get(h.dwelling.path[: 5 * SEGMENT]) or buildings.get(
-            h.dwelling.path[: 4 * SEGMENT]
-        )
+        h.building = buildings.get(pk)
         h.head = heads.get(pk) or first.get(pk, "")
         labels = []
         if pk in aged:
@@ -447,18 +443,7 @@ def refresh(area: Place | None = None, *, now: datetime.datetime | None = None) 
 def refresh_buildings(places: Iterable[Place], *, now: datetime.datetime | None = None) -> None:
     """Recount the buildings of ``places`` (dwellings or buildings), as a contact is saved."""
     seen: set[str] = set()
-    for place in places:
-        building = place if place.kind == PlaceKind.BUILDING else _building_of(place)
-        if building is not None and building.path not in seen:
+    for building in holding_buildings(places).values():
+        if building.path not in seen:
             seen.add(building.path)
             refresh(building, now=now)
-
-
-def _building_of(place: Place) -> Place | None:
-    return (
-        Place.objects.filter(
-            kind=PlaceKind.BUILDING, path__in=[place.path[: 4 * SEGMENT], place.path[: 5 * SEGMENT]]
-        )
-        .order_by("-path")
-        .first()
-    )

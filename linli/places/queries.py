@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -69,6 +70,23 @@ def buildings_of(
     if lane is not None:
         qs = qs.filter(lane=lane)
     return qs.order_by("path")
+
+
+def holding_buildings(places: Iterable[Place]) -> dict[int, Place]:
+    """The building that holds each of ``places`` (a unit, a dwelling, or the building itself),
+    by the place's id, in one query. A building stands under its community or under a compound,
+    so its path is one of the first four or five segments of the places' paths."""
+    places = list(places)
+    prefixes = {p.path[:n] for p in places for n in (4 * SEGMENT, 5 * SEGMENT)}
+    if not prefixes:
+        return {}
+    found = {b.path: b for b in Place.objects.filter(kind=PlaceKind.BUILDING, path__in=prefixes)}
+    held = {}
+    for place in places:
+        building = found.get(place.path[: 5 * SEGMENT]) or found.get(place.path[: 4 * SEGMENT])
+        if building is not None:
+            held[place.pk] = building
+    return held
 
 
 def communities_for(user: Viewer, capability: str) -> list[Place]:

@@ -20,10 +20,9 @@ from linli.accounts.types import AuthedRequest, Viewer
 from linli.cases.models import Category, Priority
 from linli.cases.queries import cases_for
 from linli.core.api import refuse, responses
-from linli.core.paths import SEGMENT
 from linli.core.scope import Scope
-from linli.places.models import Place, PlaceKind
-from linli.places.queries import access_place
+from linli.places.models import Place
+from linli.places.queries import access_place, holding_buildings
 
 from .. import actions, queries
 from ..models import (
@@ -100,12 +99,12 @@ class ContactDetailOut(ContactOut):
         dwellings = [
             r.dwelling for r in Reach.objects.filter(contact=obj).select_related("dwelling")
         ]
-        buildings = _buildings_of(dwellings)
+        buildings = holding_buildings(dwellings)
         return [
             {
                 "dwelling_id": d.pk,
                 "name": d.name,
-                "building_name": b.name if (b := _building_of(d, buildings)) else "",
+                "building_name": b.name if (b := buildings.get(d.pk)) else "",
             }
             for d in sorted(dwellings, key=lambda d: d.path)
         ]
@@ -158,19 +157,6 @@ class ContactIn(Schema):
     dwellings: list[int] = []  # households met, besides a visit's own dwelling
     needs: list[NeedIn] = []
     client_key: str = ""
-
-
-def _buildings_of(dwellings: list[Place]) -> dict[str, Place]:
-    prefixes = {d.path[:n] for d in dwellings for n in (4 * SEGMENT, 5 * SEGMENT)}
-    if not prefixes:
-        return {}
-    return {b.path: b for b in Place.objects.filter(kind=PlaceKind.BUILDING, path__in=prefixes)}
-
-
-def _building_of(dwelling: Place, buildings: dict[str, Place]) -> Place | None:
-    return buildings.get(dwelling.path[: 5 * SEGMENT]) or buildings.get(
-        dwelling.path[: 4 * SEGMENT]
-    )
 
 
 def _contact(user: Viewer, contact_id: int, *, repeated: bool | None = None) -> Contact:
