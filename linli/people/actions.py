@@ -234,7 +234,7 @@ def reveal(actor: User | None, resident: Resident, field: str, reason: str) -> s
         raise ValidationError({"reason": _("Say why you need to see the full number.")})
     scope = scope_for(actor, Cap.PEOPLE_REVEAL)
     if resident.home is None or not scope.contains(resident.home):
-        raise PermissionDenied
+        raise PermissionDenied(_("You may not see full personal numbers."))
     with transaction.atomic():
         audit.record(
             actor,

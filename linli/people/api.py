@@ -14,20 +14,20 @@ from datetime import date
 from enum import Enum
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import PatchDict, Query, Router, Schema
 from ninja import Status as Reply
-from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
+from linli.core.api import query_error, refuse, responses
 from linli.core.identifiers import mask_citizen_id, mask_mobile
 from linli.people import actions, queries
 from linli.people.models import (
@@ -55,24 +55,6 @@ SEARCH_LIMIT = 200
 
 
 # --- schemas ---------------------------------------------------------------------------------------
-
-
-class Error(Schema):
-    detail: str
-
-
-class FieldErrors(Schema):
-    """The data was refused: ``errors`` holds the messages per field (``__all__`` for the record
-    as a whole), in the user's language."""
-
-    detail: str
-    errors: dict[str, list[str]]
-
-
-class Invalid(Schema):
-    """The request does not fit the schema (pydantic's error list)."""
-
-    detail: list[dict[str, Any]]
 
 
 class ResidentOut(Schema):
@@ -266,11 +248,6 @@ def _require_scope(request: HttpRequest) -> None:
         raise Http404
 
 
-def _field_errors(exc: ValidationError) -> dict[str, Any]:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return {"detail": " ".join(m for ms in errors.values() for m in ms), "errors": errors}
-
-
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
     """Enum members from the schema as the plain strings the roster's checks expect."""
     return {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
@@ -308,7 +285,7 @@ def _editable(request: HttpRequest, resident_id: int) -> Resident:
     """The resident, if the user may change them: 404 when out of sight, 403 when only seen."""
     resident = queries.access_resident(request.user, resident_id)
     if not _may_edit(request.user, resident):
-        raise HttpError(403, _("You may see this resident but not change their record."))
+        raise PermissionDenied(_("You may see this resident but not change their record."))
     return resident
 
 
@@ -317,15 +294,7 @@ def _reload(request: HttpRequest, resident: Resident) -> Resident:
 
 
 def _unknown_tag(tag: str) -> SchemaError:
-    return SchemaError(
-        [
-            {
-                "type": "value_error",
-                "loc": ["query", "tag"],
-                "msg": _("Unknown care tag: %(code)s") % {"code": tag},
-            }
-        ]
-    )
+    return query_error("tag", _("Unknown care tag: %(code)s") % {"code": tag})
 
 
 def _filter_by_tag(user: Viewer, qs: QuerySet[Resident], tag: str) -> QuerySet[Resident]:
@@ -360,7 +329,7 @@ def _filter_by_tag(user: Viewer, qs: QuerySet[Resident], tag: str) -> QuerySet[R
 
 @router.get(
     "/residents",
-    response={200: list[ResidentOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[ResidentOut]}, 404, 422),
     summary="Residents in scope, masked: under a place, by search text (name, pinyin, exact "
     "mobile or ID number), by care tag (aged_60 and child_14 included) or status",
 )
@@ -394,39 +363,29 @@ def list_residents(request: HttpRequest, filters: Query[ResidentFilter]) -> obje
 
 @router.post(
     "/residents",
-    response={
-        201: ResidentDetailOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({201: ResidentDetailOut}, 400, 403, 404, 422),
     summary="Add a resident to a dwelling (needs the right to edit the roster there)",
 )
 def create_resident(request: AuthedRequest, payload: ResidentCreateIn) -> object:
     user = request.user
     home = access_place(user, payload.home, Cap.PEOPLE_VIEW)
     if not scope_for(user, Cap.PEOPLE_EDIT).contains(home):
-        raise HttpError(403, _("You may not add residents here."))
+        raise PermissionDenied(_("You may not add residents here."))
     data = _plain(payload.dict(exclude={"home", "relation", "is_head", "since"}))
-    try:
-        resident = actions.create_resident(
-            user,
-            data,
-            home=home,
-            relation=payload.relation.value,
-            is_head=payload.is_head,
-            since=payload.since,
-        )
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+    resident = actions.create_resident(
+        user,
+        data,
+        home=home,
+        relation=payload.relation.value,
+        is_head=payload.is_head,
+        since=payload.since,
+    )
     return Reply(201, _reload(request, resident))
 
 
 @router.get(
     "/residents/{resident_id}",
-    response={200: ResidentDetailOut, 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: ResidentDetailOut}, 404, 422),
     summary="One resident, masked, with their households; the view is recorded in the audit log",
 )
 def get_resident(request: AuthedRequest, resident_id: int) -> Resident:
@@ -437,14 +396,7 @@ def get_resident(request: AuthedRequest, resident_id: int) -> Resident:
 
 @router.patch(
     "/residents/{resident_id}",
-    response={
-        200: ResidentUpdateOut,
-        400: FieldErrors,
-        401: Error,
-        403: Error,
-        404: Error,
-        422: Invalid,
-    },
+    response=responses({200: ResidentUpdateOut}, 400, 403, 404, 422),
     summary="Change a resident's facts; only the fields sent change",
 )
 def update_resident(
@@ -467,10 +419,7 @@ def update_resident(
         # they were sent again (then they must agree with it).
         data["birth_date"], data["gender"] = None, ""
     data.update({k: ("" if v is None and k != "birth_date" else v) for k, v in sent.items()})
-    try:
-        changed = actions.update_resident(request.user, resident, data)
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+    changed = actions.update_resident(request.user, resident, data)
     fresh = _reload(request, resident)
     fresh.changed_fields = changed  # type: ignore[attr-defined]
     return fresh
@@ -478,39 +427,24 @@ def update_resident(
 
 @router.post(
     "/residents/{resident_id}/reveal",
-    response={200: RevealOut, 400: FieldErrors, 401: Error, 403: Error, 404: Error, 422: Invalid},
+    response=responses({200: RevealOut}, 400, 403, 404, 422),
     summary="Show one full ID or mobile number: needs the reveal right, a reason, and is audited",
 )
 def reveal(request: AuthedRequest, resident_id: int, payload: RevealIn) -> object:
     resident = queries.access_resident(request.user, resident_id)
     if not queries.may_reveal(request.user, resident):
-        raise HttpError(403, _("You may not see full personal numbers."))
-    try:
-        value = actions.reveal(request.user, resident, payload.field, payload.reason)
-    except PermissionDenied:
-        raise HttpError(403, _("You may not see full personal numbers.")) from None
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+        raise PermissionDenied(_("You may not see full personal numbers."))
+    value = actions.reveal(request.user, resident, payload.field, payload.reason)
     return {"field": payload.field, "value": value}
 
 
 def _leave(request: HttpRequest, resident_id: int, on: date, how: Any) -> object:
     resident = _editable(request, resident_id)
-    try:
-        how(request.user, resident, on)
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+    how(request.user, resident, on)
     return _reload(request, resident)
 
 
-_LEAVE_RESPONSES: dict[int, Any] = {
-    200: ResidentDetailOut,
-    400: FieldErrors,
-    401: Error,
-    403: Error,
-    404: Error,
-    422: Invalid,
-}
+_LEAVE_RESPONSES = responses({200: ResidentDetailOut}, 400, 403, 404, 422)
 
 
 @router.post(
@@ -533,20 +467,17 @@ def death(request: HttpRequest, resident_id: int, payload: LeaveIn) -> object:
 
 @router.put(
     "/residents/{resident_id}/tags",
-    response={200: TagsOut, 400: FieldErrors, 401: Error, 403: Error, 404: Error, 422: Invalid},
+    response=responses({200: TagsOut}, 400, 403, 404, 422),
     summary="Set a resident's care tags. Sensitive tags the user may not see are kept as they are",
 )
 def set_tags(request: AuthedRequest, resident_id: int, payload: TagsIn) -> object:
     resident = _editable(request, resident_id)
-    try:
-        actions.set_tags(
-            request.user,
-            resident,
-            list(dict.fromkeys(payload.tags)),
-            sensitive_allowed=queries.sees_sensitive(request.user, resident),
-        )
-    except ValidationError as exc:
-        return Reply(400, _field_errors(exc))
+    actions.set_tags(
+        request.user,
+        resident,
+        list(dict.fromkeys(payload.tags)),
+        sensitive_allowed=queries.sees_sensitive(request.user, resident),
+    )
     return {"tags": [t.code for t in queries.visible_tags(request.user, resident)]}
 
 
@@ -557,7 +488,7 @@ HOUSEHOLD_KINDS = (PlaceKind.BUILDING, PlaceKind.UNIT, PlaceKind.DWELLING)
 
 @router.get(
     "/places/{place_id}/households",
-    response={200: HouseholdsOut, 400: FieldErrors, 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: HouseholdsOut}, 400, 404, 422),
     summary="The dwellings of a building (or unit, or one dwelling), each with the people living "
     "there now, masked",
 )
@@ -565,8 +496,7 @@ def households(request: HttpRequest, place_id: int) -> object:
     user = request.user
     place = access_place(user, place_id, Cap.PEOPLE_VIEW)
     if place.kind not in HOUSEHOLD_KINDS:
-        message = _("Households are listed for a building, a unit or a dwelling.")
-        return Reply(400, {"detail": message, "errors": {"place_id": [message]}})
+        raise refuse(place_id=_("Households are listed for a building, a unit or a dwelling."))
     dwellings = list(
         Place.objects.filter(kind=PlaceKind.DWELLING, path__gte=place.path, path__lt=place.path_end)
         .filter(scope_for(user, Cap.PEOPLE_VIEW).q())
@@ -621,7 +551,7 @@ def households(request: HttpRequest, place_id: int) -> object:
 
 @router.get(
     "/care-tags",
-    response={200: list[CareTagOut], 401: Error, 404: Error, 422: Invalid},
+    response=responses({200: list[CareTagOut]}, 404, 422),
     summary="The managed list of care tags, and the two worked out from the date of birth; "
     "sensitive tags only to those who may see them somewhere",
 )

@@ -7,6 +7,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
+from linli.core.api import responses
 from linli.places import queries
 from linli.places.models import Grid, Lane, Place, PlaceKind
 
@@ -17,10 +18,6 @@ def _require_scope(request: HttpRequest) -> None:
     """Lists answer 404 to a user with no places at all, like the pages do."""
     if scope_for(request.user, Cap.PLACES_VIEW).is_empty:
         raise Http404
-
-
-class Error(Schema):
-    detail: str
 
 
 class PlaceOut(Schema):
@@ -70,7 +67,7 @@ class PlaceFilter(Schema):
 
 @router.get(
     "/places",
-    response={200: list[PlaceOut], 401: Error, 404: Error},
+    response=responses({200: list[PlaceOut]}, 404),
     summary="Places in scope: the top of your scope, a parent's children, the buildings of a "
     "grid or lane, or a search",
 )
@@ -97,7 +94,7 @@ def list_places(request: HttpRequest, filters: Query[PlaceFilter]) -> object:
 
 @router.get(
     "/places/{place_id}",
-    response={200: PlaceDetailOut, 401: Error, 404: Error},
+    response=responses({200: PlaceDetailOut}, 404),
     summary="One place, with the number of places of each kind under it",
 )
 def get_place(request: HttpRequest, place_id: int) -> dict[str, Any]:
@@ -109,7 +106,7 @@ def get_place(request: HttpRequest, place_id: int) -> dict[str, Any]:
 
 @router.get(
     "/grids",
-    response={200: list[GridOut], 401: Error, 404: Error},
+    response=responses({200: list[GridOut]}, 404),
     summary="Grids in scope, optionally of one community",
 )
 @paginate(LimitOffsetPagination)
@@ -121,14 +118,14 @@ def list_grids(request: HttpRequest, community: int | None = None) -> object:
     return qs.order_by("code")
 
 
-@router.get("/grids/{grid_id}", response={200: GridOut, 401: Error, 404: Error}, summary="One grid")
+@router.get("/grids/{grid_id}", response=responses({200: GridOut}, 404), summary="One grid")
 def get_grid(request: HttpRequest, grid_id: int) -> Grid:
     return queries.access_grid(request.user, grid_id)
 
 
 @router.get(
     "/lanes",
-    response={200: list[LaneOut], 401: Error, 404: Error},
+    response=responses({200: list[LaneOut]}, 404),
     summary="Streets and lanes in scope, optionally of one community",
 )
 @paginate(LimitOffsetPagination)
@@ -142,7 +139,7 @@ def list_lanes(request: HttpRequest, community: int | None = None) -> object:
 
 @router.get(
     "/lanes/{lane_id}",
-    response={200: LaneOut, 401: Error, 404: Error},
+    response=responses({200: LaneOut}, 404),
     summary="One street or lane",
 )
 def get_lane(request: HttpRequest, lane_id: int) -> Lane:
