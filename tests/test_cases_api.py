@@ -19,6 +19,7 @@ from linli.accounts.actions import issue_token
 from linli.cases import photos, workflow
 from linli.cases.models import Case, CaseEvent, Category, PhotoKind, State
 from linli.core.models import AuditEntry
+from tests.helpers.api import english, send
 from tests.helpers.uploads import png_upload
 
 pytestmark = pytest.mark.django_db
@@ -33,21 +34,6 @@ HOUR = datetime.timedelta(hours=1)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-def send(client: Client, method: str, url: str, body: Any = None) -> Any:
-    if method == "get":
-        return client.get(url)
-    return getattr(client, method)(
-        url, data=json.dumps(body or {}), content_type="application/json"
-    )
-
-
-def english(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies["linli_language"] = "en"
-    return client
 
 
 def take_in(world: Any, *, actor: Any = None, now: Any = None, **kw: Any) -> Case:

@@ -16,18 +16,11 @@ from linli.core.models import AuditEntry
 from linli.people import demo
 from linli.people.models import Membership, Resident, Status
 from tests.conftest import ID_A, valid_id
+from tests.helpers.api import send
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
-
-
-def send(client: Client, method: str, url: str, body: Any = None) -> Any:
-    if method == "get":
-        return client.get(url)
-    return getattr(client, method)(
-        url, data=json.dumps(body or {}), content_type="application/json"
-    )
 
 
 def endpoints(world, roster) -> list[tuple[str, str, Any]]:

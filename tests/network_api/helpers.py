@@ -4,11 +4,9 @@ every network table (to show a refusal wrote nothing)."""
 from __future__ import annotations
 
 import datetime
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.test import Client
 from django.utils import timezone
 
 from linli.accounts.models import Grant
@@ -29,26 +27,13 @@ from linli.network.models import (
 from linli.people import actions as people
 from linli.places.models import Place
 from tests.conftest import valid_id
+from tests.helpers.api import english as english
+from tests.helpers.api import send as send
 
 API = "/api/v1"
 PHONE = "13812345678"
 MASKED = "138****5678"
 DAY = datetime.timedelta(days=1)
-
-
-def send(client: Client, method: str, url: str, body: Any = None) -> Any:
-    if method == "get":
-        return client.get(url)
-    return getattr(client, method)(
-        url, data=json.dumps(body or {}), content_type="application/json"
-    )
-
-
-def english(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies["linli_language"] = "en"
-    return client
 
 
 @dataclass
