@@ -40,6 +40,9 @@ LISTS: list[tuple[str, str]] = [
     ("/party/hours/?status=confirmed", "/api/v1/party/hours?status=confirmed"),
 ]
 
+# Lists whose API also serves a party member the rows of their own page (/party/serve/).
+OWN_ROWS = ("/party/posts/", "/party/hours/", "/party/claims/")
+
 USERNAMES = [username for username, *_rest in DEMO_USERS]
 
 
@@ -91,8 +94,10 @@ def test_page_and_api_list_the_same_rows_for_every_role(demo, page_url, api_path
         on_page = page_ids(client, page_url)
         by_api = api_ids(client, api_path)
         if on_page is None:
-            # A worker's list that this role may not open; the API still gives a member their
-            # own rows (their hours, their claims), which their own page (/party/serve/) shows.
+            # A worker's list that this role may not open: the API answers 404 or an empty list,
+            # except that it gives a party member their community's open posts and their own
+            # claims and hours, which their own page (/party/serve/) shows.
+            assert not by_api or page_url.startswith(OWN_ROWS), (username, by_api)
             continue
         assert on_page == by_api, (username, len(on_page), by_api and len(by_api))
         seen_any = seen_any or bool(on_page)
