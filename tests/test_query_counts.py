@@ -203,6 +203,57 @@ def party_members(w, n: int) -> None:
         )
 
 
+def _party(w) -> Any:
+    return w.__dict__.get("party") or w.__dict__.setdefault("party", build_party(w))
+
+
+def posts(w, n: int) -> None:
+    """Open tasks of community a, two places each."""
+    from linli.party import actions
+
+    _party(w)
+    for _ in range(n):
+        actions.publish(
+            w.worker, w.a.place, kind="task", title=f"{NEW}任务{next(_numbers)}", capacity=2
+        )
+
+
+def claims(w, n: int) -> None:
+    """New tasks, each claimed by the party member of the world."""
+    from linli.party import actions
+    from linli.party.models import Post
+
+    posts(w, n)
+    for post in Post.objects.filter(title__startswith=NEW, claims__isnull=True):
+        actions.claim(w.party_member, post.pk)
+
+
+def hours(w, n: int) -> None:
+    """Hours the party member logs against new claims; they wait for a worker."""
+    from linli.party import actions
+    from linli.party.models import Claim
+
+    claims(w, n)
+    for claim in Claim.objects.filter(post__title__startswith=NEW, hours__isnull=True):
+        actions.log_hours(
+            w.party_member, claim.pk, served_on=timezone.localdate(), hours="2", note=NEW
+        )
+
+
+def associations(w, n: int) -> None:
+    from linli.network import actions
+
+    for _ in range(n):
+        actions.create_association(w.worker, w.a.place, f"{NEW}街坊会{next(_numbers)}")
+
+
+def teams(w, n: int) -> None:
+    from linli.network import actions
+
+    for _ in range(n):
+        actions.create_team(w.worker, w.a.place, f"{NEW}服务队{next(_numbers)}", "chiefs")
+
+
 # --- what the list shows ------------------------------------------------------------------------------
 
 
@@ -274,6 +325,16 @@ LISTS = [
     Growing("/network/contacts", "worker", contacts, shown=api_items),
     Growing("party:members", "worker", party_members, url=lambda w: "/party/members/"),
     Growing("/party/members", "worker", party_members, shown=api_items),
+    Growing("party:posts", "worker", posts, url=lambda w: "/party/posts/"),
+    Growing("/party/posts", "worker", posts, shown=api_items),
+    Growing("party:claims", "worker", claims, url=lambda w: "/party/claims/"),
+    Growing("/party/claims", "worker", claims, shown=api_items),
+    Growing("party:hours", "worker", hours, url=lambda w: "/party/hours/"),
+    Growing("/party/hours", "worker", hours, shown=api_items),
+    Growing("network:associations", "worker", associations, url=lambda w: "/network/associations/"),
+    Growing("/network/associations", "worker", associations, shown=api_items),
+    Growing("network:teams", "worker", teams, url=lambda w: "/network/teams/"),
+    Growing("/network/teams", "worker", teams, shown=api_items),
 ]
 BY_NAME = {r.name: r for r in ROUTES}
 
