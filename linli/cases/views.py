@@ -25,6 +25,7 @@ from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest
 from linli.core import audit
 from linli.core.identifiers import mask_mobile
+from linli.core.pages import flash_errors
 from linli.core.paging import page_of
 from linli.places.models import Place
 from linli.places.queries import access_place
@@ -271,8 +272,7 @@ def step(request: AuthedRequest, case_id: int, action: str) -> HttpResponse:
         photos.discard(written)
         if isinstance(exc, PermissionDenied):
             raise
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
     return redirect("cases:detail", case.pk)

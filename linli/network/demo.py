@@ -338,52 +338,42 @@ def _patrols_and_receptions(
     """A year of weekly patrols and monthly reception days."""
     for week in range(52):
         at = now - datetime.timedelta(days=7 * week + rng.uniform(0, 6))
+        # The finding is drawn after the time, as the rows have always been drawn.
         writer.add(
-            [
-                0,
-                "patrol",
-                community.pk,
-                community.path,
-                None,
-                None,
-                at,
-                None,
-                None,
-                "",
-                "",
-                "沿主干道巡查一圈",
-                "",
-                None,
-                rng.choice(FINDINGS),
-                "",
-                at,
-            ],
+            _area_row(
+                "patrol", community, at, route="沿主干道巡查一圈", summary=rng.choice(FINDINGS)
+            ),
             None,
         )
     for month in range(12):
         at = now - datetime.timedelta(days=30 * month + rng.uniform(0, 25))
-        writer.add(
-            [
-                0,
-                "reception",
-                community.pk,
-                community.path,
-                None,
-                None,
-                at,
-                None,
-                None,
-                "",
-                "",
-                "",
-                "社区党群服务中心门口",
-                rng.randint(8, 40),
-                "收集居民意见",
-                "",
-                at,
-            ],
-            None,
+        row = _area_row(
+            "reception",
+            community,
+            at,
+            location="社区党群服务中心门口",
+            attendance=rng.randint(8, 40),
+            summary="收集居民意见",
         )
+        writer.add(row, None)
+
+
+def _area_row(
+    kind: str,
+    community: Place,
+    at: datetime.datetime,
+    *,
+    route: str = "",
+    location: str = "",
+    attendance: int | None = None,
+    summary: str,
+) -> list[Any]:
+    """A patrol or reception day of the community, as a row of ``CONTACT_COLUMNS`` (its id is
+    given when the batch is written)."""
+    return [
+        0, kind, community.pk, community.path, None, None, at, None, None, "", "", route,
+        location, attendance, summary, "", at,
+    ]  # fmt: skip
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -15,6 +15,15 @@ from linli.cases.queries import category_choices
 from .models import ChiefKind, ChiefStatus, ContactKind, Method
 
 
+def _when() -> forms.DateTimeField:
+    """When the contact happened; empty for now."""
+    return forms.DateTimeField(
+        label=_("When (empty: now)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
 class _NeedFields(forms.Form):
     """An optional need found on the way, taken in as a case in the same step."""
 
@@ -67,11 +76,7 @@ class _NeedFields(forms.Form):
 
 class VisitForm(_NeedFields):
     method = forms.ChoiceField(label=_("How"), choices=Method.choices, initial=Method.HOME)
-    at = forms.DateTimeField(
-        label=_("When (empty: now)"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    at = _when()
     with_whom = forms.CharField(label=_("Who else came (optional)"), required=False, max_length=200)
     summary = forms.CharField(
         label=_("What was found"),
@@ -102,11 +107,7 @@ class ContactForm(_NeedFields):
         ],
     )
     place = forms.TypedChoiceField(label=_("Where"), coerce=int)
-    at = forms.DateTimeField(
-        label=_("When (empty: now)"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    at = _when()
     route = forms.CharField(label=_("Route (patrols)"), required=False, max_length=300)
     location = forms.CharField(label=_("Spot (reception days)"), required=False, max_length=200)
     attendance = forms.IntegerField(

@@ -22,6 +22,7 @@ from linli.accounts.roles import Cap, Role, roles_with
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
 from linli.cases.models import OPEN_STATES, Case
+from linli.core.pages import flash_errors
 from linli.core.paging import Page, other_parameters, page_number, page_of
 from linli.people import queries as people_queries
 from linli.people.models import Resident
@@ -552,8 +553,7 @@ def chief_decide(request: AuthedRequest, chief_id: int) -> HttpResponse:
             note=form.cleaned_data.get("note", ""),
         )
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Status recorded."))
     return redirect("network:chief", record.pk)
@@ -581,8 +581,7 @@ def chief_assign(request: AuthedRequest, chief_id: int) -> HttpResponse:
             user, record.pk, building=building, lane=lane, since=form.cleaned_data["since"]
         )
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Assignment recorded."))
     return redirect("network:chief", record.pk)
@@ -605,8 +604,7 @@ def assignment_end(request: AuthedRequest, assignment_id: int) -> HttpResponse:
     try:
         actions.end_assignment(user, assignment.pk, until)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Assignment ended."))
     return redirect("network:chief", record.pk)

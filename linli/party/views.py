@@ -23,6 +23,7 @@ from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
 from linli.core import audit
 from linli.core.identifiers import mask_mobile
+from linli.core.pages import flash_errors
 from linli.core.paging import page_of
 from linli.places.models import Place, PlaceKind
 from linli.places.queries import communities_for
@@ -52,11 +53,6 @@ from .models import (
 from .periods import Period, recent_periods
 from .public import register_url
 from .records import record_filename, service_record, to_pdf, to_xlsx
-
-
-def _flash_errors(request: AuthedRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _require_view(user: Viewer) -> None:
@@ -136,7 +132,7 @@ def orgs(request: AuthedRequest) -> HttpResponse:
                 parent=parent,
             )
         except ValidationError as exc:
-            _flash_errors(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Saved."))
         return redirect("party:orgs")
@@ -196,7 +192,7 @@ def org_secretary(request: AuthedRequest, org_id: int) -> HttpResponse:
     try:
         actions.set_secretary(request.user, org, member)
     except ValidationError as exc:
-        _flash_errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
     return redirect("party:orgs")
@@ -286,7 +282,7 @@ def member(request: AuthedRequest, member_id: int) -> HttpResponse:
                     comment=form.cleaned_data["comment"],
                 )
             except ValidationError as exc:
-                _flash_errors(request, exc)
+                flash_errors(request, exc)
             else:
                 messages.success(request, _("Saved."))
         return redirect("party:member", found.pk)
@@ -363,7 +359,7 @@ def decide(request: AuthedRequest, registration_id: int, action: str) -> HttpRes
         else:
             raise Http404
     except ValidationError as exc:
-        _flash_errors(request, exc)
+        flash_errors(request, exc)
     return redirect("party:registrations")
 
 
@@ -512,7 +508,7 @@ def claim(request: AuthedRequest, post_id: int) -> HttpResponse:
     try:
         actions.claim(request.user, found.pk)
     except ValidationError as exc:
-        _flash_errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Claimed: %(title)s") % {"title": found.title})
     if request.POST.get("next") == "post":
@@ -552,7 +548,7 @@ def log_hours(request: AuthedRequest, claim_id: int) -> HttpResponse:
             note=form.cleaned_data["note"],
         )
     except ValidationError as exc:
-        _flash_errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Logged; a community worker will confirm the hours."))
     return redirect("party:serve")
@@ -604,7 +600,7 @@ def hours_decide(request: AuthedRequest, hours_id: int, action: str) -> HttpResp
         else:
             raise Http404
     except ValidationError as exc:
-        _flash_errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
     return redirect("party:hours")

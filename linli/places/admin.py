@@ -67,9 +67,10 @@ class PlaceAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history ha
             )
 
 
-@admin.register(Grid)
-class GridAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history has no types
-    list_display = ["code", "name", "community"]
+class _CommunityPartAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history has no types
+    """A grid or a lane: made in a community; its community and code never change, and it is
+    never deleted."""
+
     search_fields = ["code", "name"]
     raw_id_fields = ["community"]
 
@@ -78,6 +79,11 @@ class GridAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history has
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Grid)
+class GridAdmin(_CommunityPartAdmin):
+    list_display = ["code", "name", "community"]
 
     def save_model(self, request: AuthedRequest, obj: Grid, form: Any, change: bool) -> None:
         if change:
@@ -94,16 +100,8 @@ class GridAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history has
 
 
 @admin.register(Lane)
-class LaneAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple_history has no types
+class LaneAdmin(_CommunityPartAdmin):
     list_display = ["code", "name", "kind", "community"]
-    search_fields = ["code", "name"]
-    raw_id_fields = ["community"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return ["community", "code"] if obj is not None else []
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def save_model(self, request: AuthedRequest, obj: Lane, form: Any, change: bool) -> None:
         if change:
