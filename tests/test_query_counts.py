@@ -338,23 +338,6 @@ LISTS = [
 ]
 BY_NAME = {r.name: r for r in ROUTES}
 
-# Found here, in the app (not fixed by the tests): strict, so that the fix turns this red until the
-# entry is removed.
-# Lists known to add queries as they grow, with the reason (each one a strict xfail, which turns
-# red once fixed so that its entry is removed). None at present.
-KNOWN: dict[str, str] = {}
-
-
-def params() -> list:
-    return [
-        pytest.param(
-            g,
-            id=g.id,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN[g.id])] if g.id in KNOWN else [],
-        )
-        for g in LISTS
-    ]
-
 
 def test_every_list_of_routes_is_checked():
     lists = {r.name for r in ROUTES if r.kind == "list"}
@@ -362,7 +345,6 @@ def test_every_list_of_routes_is_checked():
     not_lists = {"people:import", "people:import_template"}
     assert lists - not_lists <= {g.route for g in LISTS}
     assert {g.route for g in LISTS} <= set(BY_NAME)
-    assert set(KNOWN) <= {g.id for g in LISTS}
     assert len({g.id for g in LISTS}) == len(LISTS)
 
 
@@ -383,7 +365,7 @@ def queries_for(client, url: str):
     return response, [q["sql"] for q in queries.captured_queries]
 
 
-@pytest.mark.parametrize("growing", params())
+@pytest.mark.parametrize("growing", LISTS, ids=lambda g: g.id)
 def test_a_list_does_not_add_queries_as_it_grows(w, as_user, growing):
     client = as_user(w.users[growing.user])
     url = url_of(growing, w)
