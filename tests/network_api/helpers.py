@@ -27,8 +27,6 @@ from linli.network.models import (
 from linli.people import actions as people
 from linli.places.models import Place
 from tests.conftest import valid_id
-from tests.helpers.api import english as english
-from tests.helpers.api import send as send
 
 API = "/api/v1"
 PHONE = "13812345678"

@@ -16,11 +16,8 @@ from linli.network.models import (
     Reach,
 )
 from linli.places.models import Place
-from tests.network_api.helpers import (
-    API,
-    DAY,
-    send,
-)
+from tests.helpers.api import send
+from tests.network_api.helpers import API, DAY
 
 pytestmark = pytest.mark.django_db
 

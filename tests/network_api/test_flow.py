@@ -9,12 +9,8 @@ from linli.accounts.models import Grant
 from linli.accounts.roles import Role
 from linli.core.models import AuditEntry
 from tests.conftest import make_user
-from tests.network_api.helpers import (
-    API,
-    english,
-    send,
-    snapshot,
-)
+from tests.helpers.api import english, send
+from tests.network_api.helpers import API, snapshot
 
 pytestmark = pytest.mark.django_db
 

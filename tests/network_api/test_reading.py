@@ -7,11 +7,7 @@ import json
 import pytest
 
 from linli.cases.models import Category
-from tests.network_api.helpers import (
-    API,
-    MASKED,
-    PHONE,
-)
+from tests.network_api.helpers import API, MASKED, PHONE
 
 pytestmark = pytest.mark.django_db
 

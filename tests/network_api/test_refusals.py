@@ -13,12 +13,8 @@ from linli.network import actions
 from linli.network.models import (
     Contact,
 )
-from tests.network_api.helpers import (
-    API,
-    DAY,
-    send,
-    snapshot,
-)
+from tests.helpers.api import send
+from tests.network_api.helpers import API, DAY, snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -8,12 +8,8 @@ from django.test import Client
 from linli.accounts.actions import issue_token
 from linli.core.models import AuditEntry
 from linli.places.models import Place
-from tests.network_api.helpers import (
-    API,
-    endpoints,
-    send,
-    snapshot,
-)
+from tests.helpers.api import send
+from tests.network_api.helpers import API, endpoints, snapshot
 
 pytestmark = pytest.mark.django_db
 
