@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from linli.accounts.forms import AdminLoginForm
 from linli.api import api
 
 admin.site.site_header = "Linli 邻里"
 admin.site.site_title = "Linli 邻里"
+# The admin's login under the one lockout (linli.accounts.actions.throttled), with its refusal.
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", include("linli.site.urls")),

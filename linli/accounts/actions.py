@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import secrets
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -15,22 +18,33 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import (
-    MOBILE_RE,
     ApiToken,
     Grant,
     LoginThrottle,
     User,
     normalize_phone,
 )
+from linli.accounts.queries import user_for_login
 from linli.accounts.scope import forget_scopes
 from linli.core import audit
+from linli.core.errors import TooManyAttempts
 from linli.core.middleware import client_ip
 from linli.places.models import Grid, Lane, Place
 
+# Where a password was typed: each audit record of a login attempt names its entrance.
+Entrance = Literal["staff", "admin", "api", "registration", "other"]
 
-class LoginLocked(Exception):
-    def __init__(self, until: Any) -> None:
-        super().__init__(str(until))
+
+class LoginLocked(TooManyAttempts):
+    """The account or the address is locked out; its text is the refusal every entrance shows."""
+
+    def __init__(self, until: datetime) -> None:
+        seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+        super().__init__(
+            _("Too many failed attempts. Try again in %(minutes)s minutes.")
+            % {"minutes": seconds // 60 + 1},
+            retry_after=seconds,
+        )
         self.until = until
 
 
@@ -39,14 +53,9 @@ def _throttle_keys(login: str, ip: str | None) -> list[tuple[str, int]]:
     number or its username, so both spellings share one count; or the typed name if no such
     account exists) and the client's address."""
     limit = settings.LINLI_LOGIN_MAX_FAILURES
-    typed = login.strip()
-    phone = normalize_phone(typed)
-    user_id = None
-    if MOBILE_RE.match(phone):
-        user_id = User.objects.filter(phone=phone).values_list("pk", flat=True).first()
-    if user_id is None:
-        user_id = User.objects.filter(username__iexact=typed).values_list("pk", flat=True).first()
-    account = f"user:{user_id}" if user_id else f"login:{phone.lower()}"[:200]
+    user = user_for_login(login)
+    phone = normalize_phone(login.strip())
+    account = f"user:{user.pk}" if user else f"login:{phone.lower()}"[:200]
     keys = [(account, limit)]
     if ip:
         # One address may try several accounts (a shared office), so it gets more room.
@@ -54,7 +63,7 @@ def _throttle_keys(login: str, ip: str | None) -> list[tuple[str, int]]:
     return keys
 
 
-def _locked_until(keys: list[tuple[str, int]]) -> Any:
+def _locked_until(keys: list[tuple[str, int]]) -> datetime | None:
     now = timezone.now()
     rows = LoginThrottle.objects.filter(
         key__in=[k for k, _ in keys], locked_until__gt=now
@@ -65,41 +74,92 @@ def _locked_until(keys: list[tuple[str, int]]) -> Any:
 def _register_failure(keys: list[tuple[str, int]]) -> None:
     now = timezone.now()
     window = timedelta(minutes=settings.LINLI_LOGIN_LOCK_MINUTES)
-    with transaction.atomic():
-        for key, limit in keys:
-            row, _ = LoginThrottle.objects.get_or_create(key=key)
-            if row.window_started_at < now - window:
-                LoginThrottle.objects.filter(pk=row.pk).update(
-                    failures=1, window_started_at=now, locked_until=None
-                )
-                continue
-            LoginThrottle.objects.filter(pk=row.pk).update(failures=F("failures") + 1)
-            row.refresh_from_db(fields=["failures"])
-            if row.failures >= limit:
-                LoginThrottle.objects.filter(pk=row.pk).update(locked_until=now + window)
+    for key, limit in keys:
+        row, _ = LoginThrottle.objects.get_or_create(key=key)
+        if row.window_started_at < now - window:
+            LoginThrottle.objects.filter(pk=row.pk).update(
+                failures=1, window_started_at=now, locked_until=None
+            )
+            continue
+        LoginThrottle.objects.filter(pk=row.pk).update(failures=F("failures") + 1)
+        row.refresh_from_db(fields=["failures"])
+        if row.failures >= limit:
+            LoginThrottle.objects.filter(pk=row.pk).update(locked_until=now + window)
 
 
-def attempt_login(request: HttpRequest, login: str, password: str) -> User | None:
-    """Check a login. Raises LoginLocked while the name or address is locked out.
+def _attempt(login: str, entrance: str) -> dict[str, str]:
+    return {"login": login[:64], "entrance": entrance}
 
-    Returns the user, or None for a wrong name or password (the two are not told apart).
-    """
-    keys = _throttle_keys(login, client_ip(request))
+
+def _keys_of(request: HttpRequest | None, login: str) -> list[tuple[str, int]]:
+    return _throttle_keys(login, client_ip(request) if request is not None else None)
+
+
+def _refuse_if_locked(keys: list[tuple[str, int]], login: str, entrance: str) -> None:
     until = _locked_until(keys)
     if until is not None:
-        audit.record(None, "login.locked", data={"login": login[:64]})
+        audit.record(None, "login.locked", data=_attempt(login, entrance))
         raise LoginLocked(until)
-    user = authenticate(request, username=login, password=password)
+
+
+def throttled(
+    request: HttpRequest | None,
+    login: str,
+    entrance: str,
+    check: Callable[[], User | None],
+) -> User | None:
+    """The lockout, written once. Every password Linli checks is checked through it: the
+    authentication backend runs its check inside, so Django's ``authenticate()`` is throttled
+    at every entrance (staff login, admin login, API token, registration).
+
+    Raises LoginLocked while the account or the address is locked, even for the right password,
+    and on the failure that locks it. Each failure counts against both and is recorded
+    (``login.failed``), each refusal too (``login.locked``); a success clears the account's count.
+    """
+    keys = _keys_of(request, login)
+    _refuse_if_locked(keys, login, entrance)
+    user = check()
     if user is None:
-        _register_failure(keys)
-        audit.record(None, "login.failed", data={"login": login[:64]})
+        with transaction.atomic():
+            _register_failure(keys)
+            audit.record(None, "login.failed", data=_attempt(login, entrance))
         until = _locked_until(keys)
         if until is not None:
             raise LoginLocked(until)
         return None
     LoginThrottle.objects.filter(key=keys[0][0]).delete()
-    audit.record(user, "login", user)
+    return user
+
+
+def refuse_if_locked(request: HttpRequest, login: str, entrance: Entrance) -> None:
+    """Raise LoginLocked if ``login`` or the request's address is locked out, without checking a
+    password (a registration with a new mobile number: an address locked out is refused there
+    too)."""
+    _refuse_if_locked(_keys_of(request, login), login, entrance)
+
+
+def authenticate_throttled(
+    request: HttpRequest | None, login: str, password: str, *, entrance: Entrance
+) -> User | None:
+    """The user whose login and password these are, or None (a wrong name and a wrong password
+    are not told apart). Raises LoginLocked (see ``throttled``)."""
+    user = authenticate(request, username=login, password=password, entrance=entrance)
     return user if isinstance(user, User) else None
+
+
+def record_login(user: User, entrance: Entrance) -> None:
+    audit.record(user, "login", user, data={"entrance": entrance})
+
+
+def attempt_login(
+    request: HttpRequest, login: str, password: str, *, entrance: Entrance = "staff"
+) -> User | None:
+    """Check a login for a session (the staff login page). Raises LoginLocked while the name or
+    address is locked out. Returns the user, or None for a wrong name or password."""
+    user = authenticate_throttled(request, login, password, entrance=entrance)
+    if user is not None:
+        record_login(user, entrance)
+    return user
 
 
 def grant_role(
@@ -167,7 +227,9 @@ def issue_token(
     """Create an API token; returns it with the secret, which is never stored or shown again."""
     name = name.strip()
     if not name:
-        raise ValueError(_("Give the token a name, such as the program that will use it."))
+        raise ValidationError(
+            {"name": _("Give the token a name, such as the program that will use it.")}
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(

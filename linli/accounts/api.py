@@ -1,7 +1,12 @@
-from django.http import HttpRequest
-from ninja import Router, Schema
+from datetime import datetime
 
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
+
+from linli.accounts import actions
 from linli.accounts.models import Grant, User
+from linli.core.api import Error, responses
 
 router = Router(tags=["accounts"])
 
@@ -74,3 +79,43 @@ def my_grants(request: HttpRequest) -> list[GrantOut]:
             )
         )
     return out
+
+
+class TokenIn(Schema):
+    login: str = Field(max_length=150, description="Mobile number or username")
+    password: str = Field(max_length=1024)
+    name: str = Field(min_length=1, max_length=100, description="What the token is for")
+    days: int = Field(365, ge=1, le=3650, description="How many days it is valid")
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    token: str = Field(description="The secret, shown this once: Linli keeps only its digest")
+    expires_at: datetime | None
+
+
+@router.post(
+    "/tokens",
+    auth=None,
+    response=responses({201: TokenOut}, 400, 422, 429),
+    summary="Create an API token with a login and password",
+    description=(
+        "Under the same lockout as every login: a wrong login or password is a 401, and while "
+        "the account or the client's address is locked out (too many failures) every request, "
+        "even with the right password, is a 429 with Retry-After."
+    ),
+)
+def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, TokenOut | Error]:
+    user = actions.authenticate_throttled(request, payload.login, payload.password, entrance="api")
+    if user is None:
+        return 401, Error(detail=_("The mobile number/username or password is wrong."))
+    token, secret = actions.issue_token(user, user, payload.name, payload.days)
+    return 201, TokenOut(
+        id=token.pk,
+        name=token.name,
+        prefix=token.prefix,
+        token=secret,
+        expires_at=token.expires_at,
+    )

@@ -9,7 +9,6 @@ from django.contrib.auth.views import PasswordChangeView
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -37,12 +36,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 request, form.cleaned_data["login"], form.cleaned_data["password"]
             )
         except actions.LoginLocked as locked:
-            minutes = max(1, int((locked.until - timezone.now()).total_seconds() // 60) + 1)
-            form.add_error(
-                None,
-                _("Too many failed attempts. Try again in %(minutes)s minutes.")
-                % {"minutes": minutes},
-            )
+            form.add_error(None, locked.message)
             status = 429
         else:
             if user is None:

@@ -7,6 +7,7 @@ An endpoint calls the query and the action and lets their errors propagate:
 - ``PermissionDenied`` → 403 ``{"detail": …}``: seen, but not theirs to do;
 - ``Conflict`` → 409 ``{"detail": …, <facts>}``: the current state forbids it, nothing changed;
 - ``ValidationError`` → 400 ``FieldErrors``: the data was refused, a message per field;
+- ``TooManyAttempts`` → 429 ``{"detail": …}`` with ``Retry-After``: locked for a while;
 - ninja's own schema errors stay 422 ``Invalid``.
 
 ``responses(...)`` builds the ``response=`` mapping so that every declared error carries its
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import ValidationError as SchemaError
 
-from linli.core.errors import Conflict
+from linli.core.errors import Conflict, TooManyAttempts
 
 
 class Error(Schema):
@@ -54,6 +55,7 @@ _SCHEMAS: dict[int, type[Schema]] = {
     403: Error,
     404: Error,
     422: Invalid,
+    429: Error,
 }
 
 
@@ -120,6 +122,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
         body = {"detail": " ".join(exc.messages), **exc.facts}
         return api.create_response(request, body, status=409)
 
+    def throttled(
+        request: HttpRequest, exc: TooManyAttempts | type[TooManyAttempts]
+    ) -> HttpResponse:
+        assert isinstance(exc, TooManyAttempts)
+        response = api.create_response(request, {"detail": exc.message}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+
     api.add_exception_handler(ValidationError, refused)
     api.add_exception_handler(PermissionDenied, forbidden)
     api.add_exception_handler(Conflict, conflict)
+    api.add_exception_handler(TooManyAttempts, throttled)

@@ -8,6 +8,9 @@ API turns them into its answers (``core.api``).
   full activity, a repeat that cannot be answered as done). Nothing was changed. It carries the
   state the caller needs to understand why (``state="resolved"``).
 
+- ``TooManyAttempts``: refused for a while after too many failures (a locked login); the page
+  shows its message, the API answers 429 with ``Retry-After``.
+
 ``Conflict`` is a ``ValidationError`` so that a form shows it like any refusal.
 """
 
@@ -24,3 +27,13 @@ class Conflict(ValidationError):
     def __init__(self, message: Any, code: str | None = None, **facts: str) -> None:
         super().__init__(message, code=code)
         self.facts = facts  # e.g. {"state": "resolved"}: sent beside the message in a 409
+
+
+class TooManyAttempts(Exception):
+    """Refused for now, whatever the request says, after too many failures; ``retry_after`` is
+    the number of seconds until it may be tried again."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after

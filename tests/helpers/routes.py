@@ -352,6 +352,8 @@ ROUTES = [
     ),
     Route("/me", lambda w: "/api/v1/me", "own", api=True),
     Route("/me/grants", lambda w: "/api/v1/me/grants", "own", api=True),
+    # No login: a login and password buy a token, under the lockout (tests/test_lockout.py).
+    Route("/tokens", lambda w: "/api/v1/tokens", "public", api=True, method="post"),
     Route("/places", lambda w: "/api/v1/places", "list", api=True),
     Route(
         "/places/{place_id}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from linli.accounts import actions
@@ -31,8 +32,8 @@ class Command(BaseCommand):
                 _token, secret = actions.issue_token(
                     None, user, options["name"], options["days"] or None
                 )
-            except ValueError as exc:
-                raise CommandError(str(exc)) from exc
+            except ValidationError as exc:
+                raise CommandError(" ".join(exc.messages)) from exc
             self.stdout.write(secret)
             return
         tokens = list(ApiToken.objects.filter(prefix=options["prefix"], revoked_at__isnull=True))
