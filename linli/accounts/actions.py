@@ -39,11 +39,11 @@ class LoginLocked(TooManyAttempts):
     """The account or the address is locked out; its text is the refusal every entrance shows."""
 
     def __init__(self, until: datetime) -> None:
-        seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+        left = (until - timezone.now()).total_seconds()
         super().__init__(
             _("Too many failed attempts. Try again in %(minutes)s minutes.")
-            % {"minutes": seconds // 60 + 1},
-            retry_after=seconds,
+            % {"minutes": max(1, int(left // 60) + 1)},
+            retry_after=max(1, math.ceil(left)),
         )
         self.until = until
 

@@ -3,6 +3,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
+from ninja import Status as Reply
 
 from linli.accounts import actions
 from linli.accounts.models import Grant, User
@@ -107,15 +108,18 @@ class TokenOut(Schema):
         "even with the right password, is a 429 with Retry-After."
     ),
 )
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, TokenOut | Error]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Reply[TokenOut | Error]:
     user = actions.authenticate_throttled(request, payload.login, payload.password, entrance="api")
     if user is None:
-        return 401, Error(detail=_("The mobile number/username or password is wrong."))
+        return Reply(401, Error(detail=_("The mobile number/username or password is wrong.")))
     token, secret = actions.issue_token(user, user, payload.name, payload.days)
-    return 201, TokenOut(
-        id=token.pk,
-        name=token.name,
-        prefix=token.prefix,
-        token=secret,
-        expires_at=token.expires_at,
+    return Reply(
+        201,
+        TokenOut(
+            id=token.pk,
+            name=token.name,
+            prefix=token.prefix,
+            token=secret,
+            expires_at=token.expires_at,
+        ),
     )
