@@ -82,10 +82,16 @@ def my_grants(request: HttpRequest) -> list[GrantOut]:
     return out
 
 
+# No NUL characters, as Django's forms refuse them (PostgreSQL cannot store them): a 422.
+NO_NUL = r"^[^\x00]*$"
+
+
 class TokenIn(Schema):
-    login: str = Field(max_length=150, description="Mobile number or username")
-    password: str = Field(max_length=1024)
-    name: str = Field(min_length=1, max_length=100, description="What the token is for")
+    login: str = Field(max_length=150, pattern=NO_NUL, description="Mobile number or username")
+    password: str = Field(max_length=1024, pattern=NO_NUL)
+    name: str = Field(
+        min_length=1, max_length=100, pattern=NO_NUL, description="What the token is for"
+    )
     days: int = Field(365, ge=1, le=3650, description="How many days it is valid")
 
 
