@@ -71,20 +71,43 @@ def _locked_until(keys: list[tuple[str, int]]) -> datetime | None:
     return max((r for r in rows if r is not None), default=None)
 
 
-def _register_failure(keys: list[tuple[str, int]]) -> None:
+def _reserve(keys: list[tuple[str, int]]) -> bool:
+    """Count this attempt as a failure before its password is checked, so that guesses sent at the
+    same moment cannot all pass the lock check: each takes the next count, and one that takes a
+    count beyond a limit is not checked. Returns whether every counter is within its limit. A
+    success gives its count back (``_release``)."""
     now = timezone.now()
-    window = timedelta(minutes=settings.LINLI_LOGIN_LOCK_MINUTES)
-    for key, limit in keys:
-        row, _ = LoginThrottle.objects.get_or_create(key=key)
-        if row.window_started_at < now - window:
-            LoginThrottle.objects.filter(pk=row.pk).update(
+    window_start = now - timedelta(minutes=settings.LINLI_LOGIN_LOCK_MINUTES)
+    within = True
+    with transaction.atomic():
+        for key, limit in keys:
+            row, _ = LoginThrottle.objects.get_or_create(key=key)
+            rows = LoginThrottle.objects.filter(pk=row.pk)
+            # The counting window restarts once its time is up (conditionally, so that two
+            # attempts at the boundary do not both restart it).
+            if not rows.filter(window_started_at__lt=window_start).update(
                 failures=1, window_started_at=now, locked_until=None
-            )
-            continue
-        LoginThrottle.objects.filter(pk=row.pk).update(failures=F("failures") + 1)
-        row.refresh_from_db(fields=["failures"])
-        if row.failures >= limit:
-            LoginThrottle.objects.filter(pk=row.pk).update(locked_until=now + window)
+            ):
+                rows.update(failures=F("failures") + 1)
+            row.refresh_from_db(fields=["failures"])
+            within = within and row.failures <= limit
+    return within
+
+
+def _release(keys: list[tuple[str, int]]) -> None:
+    LoginThrottle.objects.filter(key__in=[k for k, _ in keys], failures__gt=0).update(
+        failures=F("failures") - 1
+    )
+
+
+def _lock_full(keys: list[tuple[str, int]]) -> None:
+    """Lock each counter that a failure has brought to its limit."""
+    now = timezone.now()
+    until = now + timedelta(minutes=settings.LINLI_LOGIN_LOCK_MINUTES)
+    for key, limit in keys:
+        LoginThrottle.objects.filter(key=key, failures__gte=limit).exclude(
+            locked_until__gt=now
+        ).update(locked_until=until)
 
 
 def _attempt(login: str, entrance: str) -> dict[str, str]:
@@ -114,20 +137,29 @@ def throttled(
 
     Raises LoginLocked while the account or the address is locked, even for the right password,
     and on the failure that locks it. Each failure counts against both and is recorded
-    (``login.failed``), each refusal too (``login.locked``); a success clears the account's count.
+    (``login.failed``), each refusal too (``login.locked``); a success clears the account's count
+    and does not count against the address. Attempts are counted before their password is
+    checked, so the limits hold for guesses sent in parallel too.
     """
     keys = _keys_of(request, login)
     _refuse_if_locked(keys, login, entrance)
+    if not _reserve(keys):
+        # Sent beside the guesses that fill a counter: refused unchecked, and not counted.
+        _release(keys)
+        audit.record(None, "login.locked", data=_attempt(login, entrance))
+        window = timedelta(minutes=settings.LINLI_LOGIN_LOCK_MINUTES)
+        raise LoginLocked(_locked_until(keys) or timezone.now() + window)
     user = check()
     if user is None:
         with transaction.atomic():
-            _register_failure(keys)
+            _lock_full(keys)
             audit.record(None, "login.failed", data=_attempt(login, entrance))
         until = _locked_until(keys)
         if until is not None:
             raise LoginLocked(until)
         return None
     LoginThrottle.objects.filter(key=keys[0][0]).delete()
+    _release(keys[1:])
     return user
 
 
