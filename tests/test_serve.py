@@ -139,3 +139,33 @@ def test_serve_refuses_a_port_out_of_range(tmp_path):
     )
     assert run.returncode == 1
     assert "from 1 to 65535" in run.stderr
+
+
+def _check_deploy(tmp_path: Path, **extra: str) -> str:
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="linli.settings",
+        LINLI_VAR_DIR=str(tmp_path),
+        LINLI_SECURE="1",
+        LINLI_SECRET_KEY="k" * 20 + "-production-like-secret-key-of-fifty-chars",
+        LINLI_ALLOWED_HOSTS="linli.example.org",
+        **extra,
+    )
+    env.pop("LINLI_DEBUG", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "linli", "check", "--deploy"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return run.stdout + run.stderr
+
+
+def test_check_deploy_leaves_only_the_preload_decision(tmp_path):
+    """Production settings: HSTS with subdomains; preload stays the operator's explained choice."""
+    out = _check_deploy(tmp_path)
+    assert "security.W021" in out
+    assert "identified 1 issue" in out
+    assert "no issues" in _check_deploy(tmp_path, LINLI_HSTS_PRELOAD="1")
