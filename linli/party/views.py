@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from linli.accounts.models import User, normalize_phone
+from linli.accounts.queries import login_with_phone
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
@@ -671,11 +671,9 @@ def unit(request: AuthedRequest, unit_id: int) -> HttpResponse:
         if not manages:
             raise PermissionDenied
         if contact_form.is_valid():
-            login = contact_form.cleaned_data["login"].strip()
-            phone = normalize_phone(login)
-            contact = User.objects.filter(Q(username__iexact=login) | Q(phone=phone)).first()
+            contact = login_with_phone(contact_form.cleaned_data["login"])
             if contact is None:
-                contact_form.add_error("login", _("No one has this login."))
+                contact_form.add_error("login", _("No account has this mobile number."))
             else:
                 actions.add_contact(user, found, contact, manages[0])
                 messages.success(request, _("Saved."))
