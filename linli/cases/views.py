@@ -25,7 +25,7 @@ from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest
 from linli.core import audit
 from linli.core.identifiers import mask_mobile
-from linli.core.pages import flash_errors
+from linli.core.pages import flash_errors, number_param
 from linli.core.paging import page_of
 from linli.places.models import Place
 from linli.places.queries import access_place
@@ -68,11 +68,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     state = request.GET.get("state", "open")
     if state not in (*queries.STATE_FILTERS, "all"):
         state = "open"
-    category_id = request.GET.get("category")
-    try:
-        category = int(category_id) if category_id else None
-    except ValueError:
-        category = None
+    category = number_param(request, "category")
     overdue = request.GET.get("overdue") == "1"
     qs = queries.inbox(
         user, mine=mine, state=state, category_id=category, overdue_only=overdue
@@ -328,10 +324,10 @@ def rates_page(request: AuthedRequest) -> HttpResponse:
     scope = scope_for(user, Cap.CASES_VIEW)
     if scope.is_empty:
         raise Http404
-    place_id = request.GET.get("place")
+    place_id = number_param(request, "place")
     place: Place | None = None
-    if place_id and place_id.isdigit():
-        place = access_place(user, int(place_id), Cap.CASES_VIEW)
+    if place_id is not None:
+        place = access_place(user, place_id, Cap.CASES_VIEW)
     elif len(scope.ranges) == 1:
         place = Place.objects.filter(path=scope.ranges[0][0]).first()
     days = PERIODS.get(request.GET.get("days", "30"), 30)
