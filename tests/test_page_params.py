@@ -10,6 +10,7 @@ A page may refuse, ignore or correct them (a 200, a 302, a 400 or a 404), never 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
 
@@ -47,25 +48,51 @@ HOSTILE = (
 )
 
 
+@dataclass
+class Form:
+    action: str
+    fields: dict[str, str] = field(default_factory=dict)  # name -> the value the page offers
+
+
 class _Links(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, url: str) -> None:
         super().__init__()
+        self.url = url
         self.hrefs: list[str] = []
-        self.fields: set[str] = set()
-        self._in_get_form = False
+        self.fields: set[str] = set()  # of the GET forms
+        self.posts: list[Form] = []
+        self._get_form = False
+        self._post: Form | None = None
+        self._select: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
+        found = {k: v or "" for k, v in attrs}
+        name = found.get("name", "")
         if tag == "a" and found.get("href"):
-            self.hrefs.append(str(found["href"]))
+            self.hrefs.append(found["href"])
         elif tag == "form":
-            self._in_get_form = (found.get("method") or "get").lower() == "get"
-        elif tag in ("input", "select") and self._in_get_form and found.get("name"):
-            self.fields.add(str(found["name"]))
+            if found.get("method", "get").lower() == "post":
+                self._post = Form(urlsplit(found.get("action") or self.url).path)
+            else:
+                self._get_form = True
+        elif tag in ("input", "select", "textarea") and name:
+            if self._get_form:
+                self.fields.add(name)
+            elif self._post is not None and name != "csrfmiddlewaretoken":
+                self._post.fields.setdefault(name, found.get("value", ""))
+                self._select = name if tag == "select" else None
+        elif tag == "option" and self._post is not None and self._select:
+            self._post.fields[self._select] = self._post.fields.get(self._select) or found.get(
+                "value", ""
+            )
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
-            self._in_get_form = False
+            if self._post is not None:
+                self.posts.append(self._post)
+            self._get_form, self._post = False, None
+        elif tag == "select":
+            self._select = None
 
 
 def _url_name(path: str) -> str | None:
@@ -76,19 +103,30 @@ def _url_name(path: str) -> str | None:
     return match.view_name
 
 
-def crawl(client: Client, limit: int = 150) -> tuple[dict[str, str], dict[str, set[str]]]:
-    """One URL per page (by url name) reachable from home, and the parameter names seen for each
-    page: in the links to it and in its search forms."""
-    pages: dict[str, str] = {}
-    params: dict[str, set[str]] = {}
+@dataclass
+class Site:
+    pages: dict[str, str] = field(default_factory=dict)  # url name -> one URL of it
+    params: dict[str, set[str]] = field(default_factory=dict)  # url name -> parameter names
+    forms: dict[tuple[str, ...], Form] = field(default_factory=dict)  # the POST forms, one a kind
+
+
+def crawl(client: Client, limit: int = 150) -> Site:
+    """One URL per page (by url name) reachable from home, the parameter names seen for each page
+    (in the links to it and in its search forms), and the forms that post."""
+    site = Site()
+    pages, params = site.pages, site.params
     queue, seen = ["/"], {"/"}
     while queue and len(seen) < limit:
         url = queue.pop(0)
         response = client.get(url)
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
             continue
-        parser = _Links()
+        parser = _Links(url)
         parser.feed(response.content.decode())
+        for form in parser.posts:
+            kind = _url_name(form.action)
+            if kind and kind not in NOT_CRAWLED:
+                site.forms.setdefault((kind, *sorted(form.fields)), form)
         here = _url_name(urlsplit(url).path)
         if here:
             params.setdefault(here, set()).update(parser.fields)
@@ -108,7 +146,7 @@ def crawl(client: Client, limit: int = 150) -> tuple[dict[str, str], dict[str, s
             if full not in seen:
                 seen.add(full)
                 queue.append(full)
-    return pages, params
+    return site
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +154,8 @@ def demo(django_db_setup, django_db_blocker) -> Iterator[str]:
     yield from demo_loaded_once(django_db_blocker)
 
 
-def _failures(client: Client, url: str, query: dict[str, str]) -> list[str]:
-    response = client.get(url + "?" + urlencode(query))
+def _failures(client: Client, url: str, query: dict[str, str], post: bool = False) -> list[str]:
+    response = client.post(url, query) if post else client.get(url + "?" + urlencode(query))
     if response.status_code < 500:
         return []
     exc = getattr(response, "exc_info", None)
@@ -131,7 +169,8 @@ def _failures(client: Client, url: str, query: dict[str, str]) -> list[str]:
 def test_no_parameter_value_makes_a_page_fail(demo, username):
     client = Client(raise_request_exception=False)
     client.force_login(User.objects.get(username=username))
-    pages, params = crawl(client)
+    site = crawl(client)
+    pages, params = site.pages, site.params
     assert len(pages) >= 5, pages  # the crawl found the login's pages
     every = {"page"}.union(*params.values())
     if username == "shequ":
@@ -145,4 +184,26 @@ def test_no_parameter_value_makes_a_page_fail(demo, username):
         for param in params.get(name, set()) | {"page"}:
             for value in HOSTILE[:3]:
                 failures += _failures(client, url, {param: value})
+    assert failures == [], "\n".join(failures[:40])
+
+
+# What a form field may be sent instead of what the page offers.
+FORM_HOSTILE = ("99999999999999999999", "-1", "0001-01-01", "9999-12-31", "9999-12-31T23:59", "²")
+
+
+@pytest.mark.parametrize("username", LOGINS)
+def test_no_form_value_makes_a_page_fail(demo, username):
+    """Each form that posts, with one field at a time replaced by a hostile value, then all."""
+    client = Client(raise_request_exception=False)
+    client.force_login(User.objects.get(username=username))
+    forms = crawl(client).forms.values()
+    if username == "shequ":
+        assert len(forms) >= 10, [f.action for f in forms]
+    failures: list[str] = []
+    for form in forms:
+        for name in form.fields:
+            for value in FORM_HOSTILE:
+                failures += _failures(client, form.action, {**form.fields, name: value}, post=True)
+        for value in HOSTILE:
+            failures += _failures(client, form.action, dict.fromkeys(form.fields, value), post=True)
     assert failures == [], "\n".join(failures[:40])

@@ -25,7 +25,7 @@ from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest
 from linli.core import audit
 from linli.core.identifiers import mask_mobile
-from linli.core.pages import flash_errors, number_param
+from linli.core.pages import flash_errors, number_param, posted_number
 from linli.core.paging import page_of
 from linli.places.models import Place
 from linli.places.queries import access_place
@@ -202,7 +202,7 @@ def _step_with_reason(action: str) -> StepHandler:
 
 
 def _assign(request: AuthedRequest, case: Case, written: list[str]) -> None:
-    assignee = User.objects.filter(pk=request.POST.get("assignee") or 0).first()
+    assignee = User.objects.filter(pk=posted_number(request, "assignee") or 0).first()
     workflow.assign(request.user, case.pk, assignee)
 
 
@@ -224,8 +224,8 @@ def _rate(request: AuthedRequest, case: Case, written: list[str]) -> None:
 
 def _merge(request: AuthedRequest, case: Case, written: list[str]) -> None:
     form = MergeForm(request.POST)
-    code = form.data.get("primary", "").strip().upper()
-    primary = queries.cases_for(request.user).filter(code=code).first()
+    code = form.cleaned_data["primary"].strip().upper() if form.is_valid() else ""
+    primary = queries.cases_for(request.user).filter(code=code).first() if code else None
     if primary is None:
         raise ValidationError(_("No case here has this tracking code."))
     workflow.merge(request.user, case.pk, primary.pk)

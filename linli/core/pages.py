@@ -33,3 +33,8 @@ def whole_number(raw: str | None, *, low: int = 1, high: int = LARGEST_ID) -> in
 def number_param(request: HttpRequest, name: str, **bounds: int) -> int | None:
     """``whole_number`` of the request's ``?name=``."""
     return whole_number(request.GET.get(name), **bounds)
+
+
+def posted_number(request: HttpRequest, name: str, **bounds: int) -> int | None:
+    """``whole_number`` of a posted field that is not part of a form class (an id in a button)."""
+    return whole_number(request.POST.get(name), **bounds)

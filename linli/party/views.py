@@ -23,7 +23,7 @@ from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
 from linli.core import audit
 from linli.core.identifiers import mask_mobile
-from linli.core.pages import flash_errors
+from linli.core.pages import flash_errors, whole_number
 from linli.core.paging import page_of
 from linli.places.models import Place, PlaceKind
 from linli.places.queries import communities_for
@@ -62,8 +62,7 @@ def _require_view(user: Viewer) -> None:
 
 def _int(value: Any) -> int:
     """A posted id; 0 (found nowhere) for anything that is not one."""
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 12 else 0
+    return whole_number(str(value or "")) or 0
 
 
 def _manages(user: Viewer, path: str) -> bool:
