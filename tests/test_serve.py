@@ -151,7 +151,10 @@ def _check_deploy(tmp_path: Path, **extra: str) -> str:
         LINLI_ALLOWED_HOSTS="linli.example.org",
         **extra,
     )
-    env.pop("LINLI_DEBUG", None)
+    # Not from this test run: LINLI_DEBUG, nor the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE
+    # (tests/helpers/browser.py), which check --deploy rightly reports as an error.
+    for name in ("LINLI_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"):
+        env.pop(name, None)
     run = subprocess.run(
         [sys.executable, "-m", "linli", "check", "--deploy"],
         env=env,
