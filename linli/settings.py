@@ -14,6 +14,9 @@ Variables (all optional for a local run):
 - ``LINLI_CSRF_TRUSTED_ORIGINS``: comma-separated origins, when served behind a proxy on another origin.
 - ``LINLI_SECURE``: ``1`` when served over HTTPS (secure cookies, HSTS, proxy SSL header).
 - ``LINLI_SSL_REDIRECT``: with ``LINLI_SECURE``, redirect plain HTTP to HTTPS. Default on.
+- ``LINLI_HSTS_SUBDOMAINS``: with ``LINLI_SECURE``, HSTS covers the host's subdomains too. Default on.
+- ``LINLI_HSTS_PRELOAD``: with ``LINLI_SECURE``, ask browsers to preload HSTS for the domain. Default
+  off: a preload list entry is hard to undo, so it is the operator's decision (docs/operations.md).
 - ``LINLI_SESSION_HOURS``: idle session lifetime in hours. Default 12.
 - ``LINLI_LOGIN_MAX_FAILURES`` / ``LINLI_LOGIN_LOCK_MINUTES``: login lockout. Default 5 / 15.
 - ``LINLI_LOG_LEVEL``: Default ``INFO``.
@@ -87,6 +90,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "linli.core.middleware.QueryWithoutNulMiddleware",
     "linli.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "linli.core.middleware.LanguageMiddleware",
@@ -186,6 +190,8 @@ if _flag("LINLI_SECURE"):
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("LINLI_HSTS_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _flag("LINLI_HSTS_PRELOAD")
     SECURE_SSL_REDIRECT = _flag("LINLI_SSL_REDIRECT", True)
 
 # --- language and time ----------------------------------------------------------------------------

@@ -261,8 +261,21 @@ def test_organisations_members_and_contacts_through_the_api(world, party):
         {"community": world.a.place.pk, "name": "重复", "kind": "floating", "phone": "13700000077"},
     )
     assert twice.status_code == 400 and "phone" in twice.json()["errors"]
-    contact = User.objects.create_user("clinic-contact", password="x")
-    linked = send(worker, "post", f"/party/units/{party.unit.pk}/contacts", {"user_id": contact.pk})
+    contact = User.objects.create_user("clinic-contact", password="x", phone="13611112222")
+    # A login is named by its mobile number: an id or a username that can be walked through is not
+    # enough to attach an account, and a number nobody has is a field error.
+    for walked in (
+        {"phone": str(contact.pk)},
+        {"phone": "clinic-contact"},
+        {"phone": "13699990000"},
+    ):
+        refused = send(worker, "post", f"/party/units/{party.unit.pk}/contacts", walked)
+        assert refused.status_code == 400 and "phone" in refused.json()["errors"]
+    assert send(worker, "post", f"/party/units/{party.unit.pk}/contacts", {"user_id": contact.pk}).status_code == 422  # fmt: skip
+    assert not UnitContact.objects.filter(user=contact).exists()
+    linked = send(
+        worker, "post", f"/party/units/{party.unit.pk}/contacts", {"phone": "136 1111 2222"}
+    )
     assert linked.status_code == 201
     assert UnitContact.objects.filter(user=contact, unit=party.unit).exists()
     # Out of scope or only seen.
@@ -282,7 +295,7 @@ def test_organisations_members_and_contacts_through_the_api(world, party):
     )
     assert (
         send(
-            admin, "post", f"/party/units/{party.unit.pk}/contacts", {"user_id": contact.pk}
+            admin, "post", f"/party/units/{party.unit.pk}/contacts", {"phone": "13611112222"}
         ).status_code
         == 403
     )

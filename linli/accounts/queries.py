@@ -1,8 +1,21 @@
-"""Reads about accounts that other modules need: which account a login or a mobile number names."""
+"""Reads of accounts that other apps use: which account a login or a mobile number names."""
 
 from __future__ import annotations
 
 from linli.accounts.models import MOBILE_RE, User, normalize_phone
+
+
+def login_with_phone(raw: str) -> User | None:
+    """The active login whose mobile number this is, or None.
+
+    Linking a login to something of a community (a partner unit, the network) asks for the login's
+    mobile number, not its id or username: knowing the number is what the person gave the worker,
+    while ids and usernames can be walked through.
+    """
+    phone = normalize_phone(raw.strip())
+    if not phone:
+        return None
+    return User.objects.filter(phone=phone, is_active=True).order_by("pk").first()
 
 
 def user_for_login(login: str) -> User | None:
@@ -19,5 +32,6 @@ def user_for_login(login: str) -> User | None:
 
 
 def user_with_phone(phone: str) -> User | None:
-    """The account whose login phone is these 11 digits (what approving a registration links)."""
+    """The account, active or not, whose login phone is these 11 digits: the one approving a
+    party registration links (``party.actions``), so the registration must prove it is theirs."""
     return User.objects.filter(phone=phone).first() if MOBILE_RE.match(phone) else None

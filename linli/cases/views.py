@@ -25,7 +25,7 @@ from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest
 from linli.core import audit
 from linli.core.identifiers import mask_mobile
-from linli.core.pages import flash_errors
+from linli.core.pages import flash_errors, number_param, posted_number
 from linli.core.paging import page_of
 from linli.places.models import Place
 from linli.places.queries import access_place
@@ -68,11 +68,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     state = request.GET.get("state", "open")
     if state not in (*queries.STATE_FILTERS, "all"):
         state = "open"
-    category_id = request.GET.get("category")
-    try:
-        category = int(category_id) if category_id else None
-    except ValueError:
-        category = None
+    category = number_param(request, "category")
     overdue = request.GET.get("overdue") == "1"
     qs = queries.inbox(
         user, mine=mine, state=state, category_id=category, overdue_only=overdue
@@ -206,7 +202,7 @@ def _step_with_reason(action: str) -> StepHandler:
 
 
 def _assign(request: AuthedRequest, case: Case, written: list[str]) -> None:
-    assignee = User.objects.filter(pk=request.POST.get("assignee") or 0).first()
+    assignee = User.objects.filter(pk=posted_number(request, "assignee") or 0).first()
     workflow.assign(request.user, case.pk, assignee)
 
 
@@ -228,8 +224,8 @@ def _rate(request: AuthedRequest, case: Case, written: list[str]) -> None:
 
 def _merge(request: AuthedRequest, case: Case, written: list[str]) -> None:
     form = MergeForm(request.POST)
-    code = form.data.get("primary", "").strip().upper()
-    primary = queries.cases_for(request.user).filter(code=code).first()
+    code = form.cleaned_data["primary"].strip().upper() if form.is_valid() else ""
+    primary = queries.cases_for(request.user).filter(code=code).first() if code else None
     if primary is None:
         raise ValidationError(_("No case here has this tracking code."))
     workflow.merge(request.user, case.pk, primary.pk)
@@ -328,10 +324,10 @@ def rates_page(request: AuthedRequest) -> HttpResponse:
     scope = scope_for(user, Cap.CASES_VIEW)
     if scope.is_empty:
         raise Http404
-    place_id = request.GET.get("place")
+    place_id = number_param(request, "place")
     place: Place | None = None
-    if place_id and place_id.isdigit():
-        place = access_place(user, int(place_id), Cap.CASES_VIEW)
+    if place_id is not None:
+        place = access_place(user, place_id, Cap.CASES_VIEW)
     elif len(scope.ranges) == 1:
         place = Place.objects.filter(path=scope.ranges[0][0]).first()
     days = PERIODS.get(request.GET.get("days", "30"), 30)

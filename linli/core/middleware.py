@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -25,6 +25,24 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+class QueryWithoutNulMiddleware:
+    """Removes NUL characters from the query string before any page or endpoint reads it.
+
+    PostgreSQL cannot hold or compare text with a NUL, so a search for one would fail with a server
+    error; no one types it, and without it the parameter means what the person meant. Forms refuse
+    NUL already (Django's fields do); the API's bodies are checked by their schemas.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query:
+            request.GET = QueryDict(query.replace("%00", ""), encoding=request.encoding)
+        return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware:

@@ -16,6 +16,8 @@ from typing import Any, Generic, TypeVar
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from linli.core.pages import whole_number
+
 T = TypeVar("T")
 
 PAGE_SIZE = 50
@@ -23,8 +25,7 @@ LAST_PAGE = 1000
 
 
 def page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return min(int(raw), LAST_PAGE) if raw.isdigit() and int(raw) > 0 else 1
+    return min(whole_number(request.GET.get("page")) or 1, LAST_PAGE)
 
 
 def other_parameters(request: HttpRequest) -> str:

@@ -13,7 +13,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from linli.accounts.models import User, normalize_phone
+from linli.accounts.models import User
+from linli.accounts.queries import login_with_phone
 from linli.accounts.types import Viewer
 from linli.people.queries import access_resident
 from linli.places.models import Place, PlaceKind
@@ -115,7 +116,7 @@ class PersonForm(_InCommunities):
         raw = str(self.cleaned_data.get("login_phone", "")).strip()
         if not raw:
             return ""
-        found = User.objects.filter(phone=normalize_phone(raw), is_active=True).first()
+        found = login_with_phone(raw)
         if found is None:
             raise ValidationError(_("No account has this mobile number."))
         self.login_object = found

@@ -22,7 +22,7 @@ from linli.accounts.roles import Cap, Role, roles_with
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
 from linli.cases.models import OPEN_STATES, Case
-from linli.core.pages import flash_errors
+from linli.core.pages import flash_errors, number_param
 from linli.core.paging import Page, other_parameters, page_number, page_of
 from linli.people import queries as people_queries
 from linli.people.models import Resident
@@ -52,8 +52,8 @@ def _errors(form: Any, exc: ValidationError) -> None:
 
 
 def _days(request: AuthedRequest) -> int:
-    raw = request.GET.get("days", "")
-    return int(raw) if raw.isdigit() and int(raw) in coverage.CHOICES_DAYS else coverage.DAYS
+    days = number_param(request, "days")
+    return days if days in coverage.CHOICES_DAYS else coverage.DAYS
 
 
 def _open_cases(buildings: list[Place], limit: int = 20) -> tuple[list[Case], int]:
@@ -267,8 +267,9 @@ def contact_new(request: AuthedRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     if request.GET.get("kind") in (ContactKind.PATROL, ContactKind.RECEPTION):
         initial["kind"] = request.GET["kind"]
-    if request.GET.get("place", "").isdigit():
-        initial["place"] = int(request.GET["place"])
+    place_id = number_param(request, "place")
+    if place_id is not None:
+        initial["place"] = place_id
     form = ContactForm(choices, request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         place = Place.objects.filter(pk=form.cleaned_data["place"]).first()

@@ -26,6 +26,7 @@ from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
 from linli.core.identifiers import mask_mobile
+from linli.core.pages import number_param
 from linli.core.paging import page_of
 from linli.people.queries import access_resident, search
 from linli.places.models import Place
@@ -240,10 +241,10 @@ def person_new(request: AuthedRequest) -> HttpResponse:
     else:
         initial: dict[str, Any] = {}
         chosen = None
-        raw = request.GET.get("resident", "")
-        if raw.isdigit():
+        resident_id = number_param(request, "resident")
+        if resident_id is not None:
             try:
-                chosen = access_resident(user, int(raw))
+                chosen = access_resident(user, resident_id)
             except Http404:
                 chosen = None
             else:

@@ -24,7 +24,7 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from linli.accounts.models import User
+from linli.accounts.queries import login_with_phone
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest
@@ -277,7 +277,7 @@ class MemberIn(Schema):
 
 
 class ContactIn(Schema):
-    user_id: int  # the login that becomes the unit's partner contact in the community
+    phone: str  # the mobile number of the login that becomes the unit's partner contact
 
 
 class ContactOut(Schema):
@@ -712,7 +712,7 @@ def list_units(request: AuthedRequest) -> object:
 
 @router.post(
     "/party/units/{unit_id}/contacts",
-    response=responses({201: ContactOut}, 403, 404, 422, conflict=Error),
+    response=responses({201: ContactOut}, 400, 403, 404, 422, conflict=Error),
     summary="Make a login the unit's partner contact in the user's community: they may then read "
     "the unit's service record there",
 )
@@ -722,9 +722,9 @@ def add_contact(request: AuthedRequest, unit_id: int, payload: ContactIn) -> obj
     communities = communities_for(request.user, Cap.PARTY_MANAGE)
     if not communities:
         raise actions.not_allowed()
-    user = User.objects.filter(pk=payload.user_id, is_active=True).first()
+    user = login_with_phone(payload.phone)
     if user is None:
-        raise Http404
+        raise refuse(phone=_("No account has this mobile number."))
     return _act(lambda: actions.add_contact(request.user, unit, user, communities[0]), 201)
 
 

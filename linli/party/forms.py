@@ -95,6 +95,4 @@ class MemberForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    login = forms.CharField(
-        label=_("The contact's login (username or mobile number)"), max_length=150
-    )
+    login = forms.CharField(label=_("The mobile number of the contact's login"), max_length=20)

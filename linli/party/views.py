@@ -17,13 +17,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from linli.accounts.models import User, normalize_phone
+from linli.accounts.queries import login_with_phone
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
 from linli.core import audit
 from linli.core.identifiers import mask_mobile
-from linli.core.pages import flash_errors
+from linli.core.pages import flash_errors, whole_number
 from linli.core.paging import page_of
 from linli.places.models import Place, PlaceKind
 from linli.places.queries import communities_for
@@ -62,8 +62,7 @@ def _require_view(user: Viewer) -> None:
 
 def _int(value: Any) -> int:
     """A posted id; 0 (found nowhere) for anything that is not one."""
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 12 else 0
+    return whole_number(str(value or "")) or 0
 
 
 def _manages(user: Viewer, path: str) -> bool:
@@ -671,11 +670,9 @@ def unit(request: AuthedRequest, unit_id: int) -> HttpResponse:
         if not manages:
             raise PermissionDenied
         if contact_form.is_valid():
-            login = contact_form.cleaned_data["login"].strip()
-            phone = normalize_phone(login)
-            contact = User.objects.filter(Q(username__iexact=login) | Q(phone=phone)).first()
+            contact = login_with_phone(contact_form.cleaned_data["login"])
             if contact is None:
-                contact_form.add_error("login", _("No one has this login."))
+                contact_form.add_error("login", _("No account has this mobile number."))
             else:
                 actions.add_contact(user, found, contact, manages[0])
                 messages.success(request, _("Saved."))

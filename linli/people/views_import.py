@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
+from linli.core.pages import number_param
 from linli.people import exporter
 from linli.people.importer import COLUMNS, REQUIRED, ImportFailed, import_roster
 from linli.places.models import Place, PlaceKind
@@ -194,10 +195,7 @@ def export_roster_page(request: AuthedRequest) -> HttpResponseBase:
     )
     context: dict[str, Any] = {"places": places, "formats": exporter.FORMATS}
     if request.method == "GET":
-        try:
-            context["selected"] = int(request.GET.get("place", "0"))
-        except ValueError:
-            context["selected"] = 0
+        context["selected"] = number_param(request, "place") or 0
         return render(request, "people/import/export.html", context)
     try:
         place_id = int(request.POST.get("place", ""))

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_community_worker_runs_the_whole_flow(world, roster, as_user):
     worker = as_user(world.worker)
-    login = make_user("new_chief")
+    login = make_user("new_chief", phone="13912340001")
     added = send(
         worker,
         "post",
@@ -28,7 +28,7 @@ def test_a_community_worker_runs_the_whole_flow(world, roster, as_user):
         {
             "community": world.a.place.pk,
             "resident": roster.son.pk,
-            "user_id": login.pk,
+            "login_phone": "139 1234 0001",
             "phone": "139 1234 5678",
             "skills": "水电维修",
         },

@@ -84,7 +84,16 @@ def test_bad_network_data_is_400_per_field_and_writes_nothing(world, net, roster
     cases: list[tuple[str, dict[str, Any], set[str]]] = [
         ("/network/people", {"community": a, "name": " ", "phone": "12345"}, {"name", "phone"}),
         ("/network/people", {"community": a, "resident": roster.neighbour_b.pk}, {"resident"}),
-        ("/network/people", {"community": a, "name": "某人", "user_id": 999999}, {"user_id"}),
+        (
+            "/network/people",
+            {"community": a, "name": "某人", "login_phone": "13900009999"},
+            {"login_phone"},
+        ),
+        (
+            "/network/people",
+            {"community": a, "name": "某人", "login_phone": str(world.worker.pk)},
+            {"login_phone"},
+        ),
         ("/network/people", {"community": world.a.building.pk, "name": "某人"}, {"community"}),
         ("/network/people", {"community": a, "name": "长" * 51}, {"name"}),
         (

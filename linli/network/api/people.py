@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema
 from ninja import Status as Reply
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from linli.accounts.models import User
+from linli.accounts.queries import login_with_phone
 from linli.accounts.types import AuthedRequest
 from linli.core.api import responses
 from linli.core.identifiers import mask_mobile
@@ -110,7 +110,7 @@ class PersonIn(Schema):
     community: int
     name: str = ""
     resident: int | None = None  # a resident of the community, as seen in the roster
-    user_id: int | None = None  # their login, if they have one: it receives the chief's role
+    login_phone: str = ""  # the mobile number of their login, if they have one (it gets the roles)
     phone: str = ""
     skills: str = ""
     note: str = ""
@@ -163,12 +163,12 @@ def create_person(request: AuthedRequest, payload: PersonIn) -> object:
             if Person.objects.filter(community=community, resident=resident).exists():
                 errors["resident"] = [_("This resident is already in the network.")]
     login = None
-    if payload.user_id is not None:
-        login = User.objects.filter(pk=payload.user_id, is_active=True).first()
+    if payload.login_phone.strip():
+        login = login_with_phone(payload.login_phone)
         if login is None:
-            errors["user_id"] = [_("No active login has this number.")]
+            errors["login_phone"] = [_("No account has this mobile number.")]
         elif Person.objects.filter(community=community, user=login).exists():
-            errors["user_id"] = [_("This login is already in the network.")]
+            errors["login_phone"] = [_("This login is already in the network.")]
     if errors:
         raise ValidationError(errors)
     person = actions.add_person(

@@ -6,14 +6,16 @@ Ctrl-C (or SIGTERM) stops both; if either dies, the other is stopped too.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -26,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Serve pages only.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        _refuse_busy_port(options["host"], options["port"])
         bin_dir = os.path.dirname(sys.executable)
         granian = os.path.join(bin_dir, "granian")
         web_cmd = [
@@ -82,6 +85,34 @@ class Command(BaseCommand):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
                 _signal_group(child, signal.SIGKILL)  # whatever of the group is still there
         self.stdout.write("Linli stopped.")
+
+
+def _refuse_busy_port(host: str, port: int) -> None:
+    """Stop here when something already listens on the address.
+
+    granian binds with SO_REUSEPORT, so a second server on the same port would start without a word
+    and the kernel would share the requests between them, whatever database each one uses. A plain
+    bind (SO_REUSEADDR only, so connections of a server just stopped do not count) fails while any
+    socket listens there, ours or anyone's.
+    """
+    if not 0 < port < 65536:
+        raise CommandError(f"--port takes a number from 1 to 65535, not {port}.")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CommandError(f"Cannot serve on {host!r}: {exc.strerror}.") from exc
+    for family, kind, proto, _name, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise CommandError(
+                        f"Port {port} on {host} is already in use (is another Linli serving "
+                        "there?). Stop it, or serve on another port with --port."
+                    ) from exc
+                raise CommandError(f"Cannot serve on {host}:{port}: {exc.strerror}.") from exc
 
 
 def _signal_group(child: subprocess.Popen[bytes], sig: int) -> None:
