@@ -204,7 +204,7 @@ ROUTES = [
     Route("open311:services", lambda w: "/open311/v2/services.json", "public"),
     Route("open311:service", lambda w: "/open311/v2/services/lift.json", "public"),
     Route("open311:requests", lambda w: "/open311/v2/requests.json", "public"),
-    Route("open311:request", lambda w: f"/open311/v2/requests/{w.case.code}.json", "public"),
+    Route("open311:request", lambda w: f"/open311/v2/requests/{w.case.public_id}.json", "public"),
     Route("open311:token", lambda w: f"/open311/v2/tokens/{w.case.code}.json", "public"),
     Route("open311:not_found", lambda w: "/open311/v2/nothing.json", "public"),
     # The network. Writes (decide, assign, end an assignment) and the organisation pages are
