@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import io
 import re
-import xml.etree.ElementTree as ET
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,56 +16,21 @@ from linli.cases.models import OPEN_STATES, Case, Category, Channel, Open311Clie
 from linli.core.models import AuditEntry
 from linli.places.models import Place
 from tests.conftest import square
+from tests.helpers.open311 import JSON, english_api, errors_of, file, xml_of
 
 pytestmark = pytest.mark.django_db
-
-JSON = "application/json; charset=utf-8"
-XML = "text/xml; charset=utf-8"
 
 
 @pytest.fixture
 def api() -> Client:
     # CSRF checks on, as for a real client: filing must not need a CSRF token.
-    client = Client(enforce_csrf_checks=True)
-    client.cookies["linli_language"] = "en"
-    return client
+    return english_api()
 
 
 @pytest.fixture
 def key(world) -> str:
     _client, secret = open311.issue_key(None, "邻里小程序", world.a.place)
     return secret
-
-
-def xml_of(response) -> ET.Element:
-    assert response["Content-Type"] == XML
-    return ET.fromstring(response.content)  # noqa: S314  (our own answer, not untrusted)
-
-
-def errors_of(response, status: int) -> list[str]:
-    """The specification's error list, with the status repeated in each error."""
-    assert response.status_code == status, response.content.decode()[:500]
-    if response["Content-Type"] == XML:
-        root = ET.fromstring(response.content)  # noqa: S314
-        assert root.tag == "errors"
-        codes = [int(e.findtext("code") or 0) for e in root.findall("error")]
-        descriptions = [e.findtext("description") or "" for e in root.findall("error")]
-    else:
-        assert response["Content-Type"] == JSON
-        body = response.json()
-        codes = [e["code"] for e in body]
-        descriptions = [e["description"] for e in body]
-    assert codes and all(code == status for code in codes)
-    assert all(descriptions)
-    return descriptions
-
-
-def file(api: Client, key: str | None, fmt: str = "json", **data: str):
-    if key is not None:
-        data["api_key"] = key
-    data.setdefault("service_code", "lift")
-    data.setdefault("description", "电梯停在三楼不动了")
-    return api.post(f"/open311/v2/requests.{fmt}", data)
 
 
 def take_in(world, *, code: str = "lift", place=None, now=None, actor=None) -> Case:
@@ -216,7 +180,10 @@ def test_filing_by_position_picks_the_nearest_building_of_the_grid(world, api, k
     assert world.a.grid.polygon == square(114.0, 23.0)
     Place.objects.filter(pk=world.a.loose_building.pk).update(lon=114.009, lat=23.009)
     near_one = file(api, key, lat="23.004", long="114.004")
-    assert Case.objects.get(public_id=near_one.json()[0]["service_request_id"]).place == world.a.building
+    assert (
+        Case.objects.get(public_id=near_one.json()[0]["service_request_id"]).place
+        == world.a.building
+    )
     near_old = file(api, key, lat="23.0085", long="114.0085")
     placed = Case.objects.get(public_id=near_old.json()[0]["service_request_id"]).place
     assert placed == world.a.loose_building
@@ -411,7 +378,9 @@ def test_requests_filter_by_status_service_code_and_id(world, api, progress):
     assert codes("status=open") == open_ and len(open_) == 5
     assert codes("status=closed") == {c.public_id for c in recent.values()} - open_
     assert codes("status=open,closed") == {c.public_id for c in recent.values()}
-    lighting = {progress[n].public_id for n in ("resolved", "rated", "closed", "rejected", "merged")}
+    lighting = {
+        progress[n].public_id for n in ("resolved", "rated", "closed", "rejected", "merged")
+    }
     assert codes("service_code=lighting") == lighting
     assert codes("service_code=lighting&status=open") == set()
     assert codes("service_code=lift,lighting") == {c.public_id for c in recent.values()}
