@@ -151,7 +151,7 @@ def test_a_broken_multipart_body_is_400(world, api, key):
     response = api.generic(
         "POST",
         f"{LIST}.xml",
-        b"--nope\r\nContent-Disposition: form-data; name=\"api_key\"\r\n\r\n",
+        b'--nope\r\nContent-Disposition: form-data; name="api_key"\r\n\r\n',
         content_type="multipart/form-data; boundary=",
     )
     errors_of(response, 400)
