@@ -8,6 +8,9 @@ from typing import Any
 
 from django.test import Client
 
+from linli.cases import catalogue
+from linli.cases.models import AttributeValue, Category, CategoryAttribute
+
 JSON = "application/json; charset=utf-8"
 XML = "text/xml; charset=utf-8"
 
@@ -49,3 +52,34 @@ def english_api() -> Client:
     client = Client(enforce_csrf_checks=True)
     client.cookies["linli_language"] = "en"
     return client
+
+
+def define_lift_attributes() -> None:
+    """What the lift service asks, through the catalogue as the admin saves it: 楼层 (a required
+    number), 是否影响出行 (a required choice), when it started (a date and time), which doors
+    (several choices), a long remark, and a notice that asks nothing."""
+    lift = Category.objects.get(code="lift")
+
+    def ask(code: str, description: str, datatype: str, order: int, **more: Any) -> Any:
+        return catalogue.save(
+            None,
+            CategoryAttribute(
+                category=lift,
+                code=code,
+                description=description,
+                datatype=datatype,
+                order=order,
+                **more,
+            ),
+        )
+
+    ask("floor", "楼层", "number", 1, required=True, datatype_description="停在几楼，填数字")
+    blocks = ask("blocks", "是否影响出行", "singlevaluelist", 2, required=True)
+    for order, (key, name) in enumerate([("yes", "是"), ("no", "否")], 1):
+        catalogue.save(None, AttributeValue(attribute=blocks, key=key, name=name, order=order))
+    ask("since", "什么时候开始的", "datetime", 3)
+    doors = ask("doors", "哪几扇门", "multivaluelist", 4)
+    for order, (key, name) in enumerate([("front", "前门"), ("back", "后门"), ("side", "侧门")], 1):
+        catalogue.save(None, AttributeValue(attribute=doors, key=key, name=name, order=order))
+    ask("more", "补充说明", "text", 5)
+    ask("notice", "被困请先拨打电梯内的紧急电话", "string", 0, variable=False)
