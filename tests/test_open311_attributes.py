@@ -5,6 +5,8 @@ against them (the specification's 400 error list), and the case keeps the answer
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -16,7 +18,7 @@ from tests.helpers.open311 import define_lift_attributes, english_api, errors_of
 
 pytestmark = pytest.mark.django_db
 
-GOOD = {
+GOOD: dict[str, Any] = {
     "attribute[floor]": "3",
     "attribute[blocks]": "yes",
     "attribute[since]": "2026-11-30T07:30:00+08:00",
