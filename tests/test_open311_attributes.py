@@ -111,6 +111,10 @@ def test_a_filing_keeps_the_answers_on_the_case(world, api, key):
         "doors": ["front", "side"],
         "more": "按钮没有反应\n门也关不上",
     }
+    # Answers may hold personal data, like the description: the public reading shows none.
+    for path in (f"/open311/v2/requests/{case.public_id}.json", "/open311/v2/requests.xml"):
+        body = api.get(path).content.decode()
+        assert case.public_id in body and "按钮没有反应" not in body and "front" not in body
     # Only what is required, and several doors as repeated attribute[doors] too.
     response = file(
         api,
