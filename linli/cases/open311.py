@@ -8,7 +8,7 @@ case (as the filing's ``token``). Reading is open to anyone and
 shows no personal data: no name, no phone, no resident, and not the description either, which is
 free text a resident may have filled with their own name and number (the tracking page does not
 show it for the same reason). Filing needs a key (``Open311Client``), which files into one
-community only, at most ``hourly_limit`` cases an hour. See docs/open311.md.
+community only, at most ``hourly_limit`` cases an hour. See docs/cases.md (Open311).
 
 Every answer is JSON or XML by the extension; XML is built with ElementTree. Errors are the
 specification's error list with the HTTP status: 400 for a bad or missing parameter (a date
@@ -62,7 +62,7 @@ from .models import (
 from .moments import NotAMoment, parse_moment, shift
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-CHANGESET = "2026-11-23T00:00:00+08:00"  # when these endpoints last changed shape
+CHANGESET = "2026-12-04T00:00:00+08:00"  # when these endpoints last changed shape
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 MAX_RESULTS = 1000
 SPAN = datetime.timedelta(days=90)  # the default window, and the widest one may ask for
