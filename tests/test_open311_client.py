@@ -1,6 +1,7 @@
 """A third-party Open311 client, over real HTTP against a running server: it discovers the
 endpoint, reads the services and a service definition with attributes, files a request carrying
-them, follows it by its public id; a worker then sees the answers on the case page."""
+them, follows it by its public id; a worker then sees the answers on the case page, on a 360 px
+phone in headless Chromium (a screenshot goes to ``test-results/``)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from linli.cases import open311
 from linli.cases.models import Case
+from tests.helpers.browser import SHOTS, browser, fits_the_screen, log_in, phone
 from tests.helpers.open311 import define_lift_attributes
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+__all__ = ["browser", "phone"]  # fixtures, imported for this module's tests
 
 
 def fetch(url: str, data: dict[str, Any] | None = None) -> tuple[int, bytes]:
@@ -54,7 +56,7 @@ def answer(attribute: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_third_party_client_reads_a_definition_and_files_a_request_with_attributes(
-    live_server, live_world
+    live_server, live_world, phone
 ):
     define_lift_attributes()
     key = open311.issue_key(None, "第三方应用", live_world.a.place)[1]
@@ -111,8 +113,23 @@ def test_a_third_party_client_reads_a_definition_and_files_a_request_with_attrib
         "doors": ["back", "side"],
         "more": "门开了一半\n卡住了",
     }
-    worker = Client()
-    worker.force_login(live_world.worker)
-    page = worker.get(f"/cases/{case.pk}/").content.decode()
-    for shown in ("楼层", "7", "是否影响出行", "是", "后门、侧门", "2026-12-01 08:15", "卡住了"):
-        assert shown in page, shown
+    log_in(phone, live_server.url, "worker")
+    phone.goto(f"{live_server.url}/cases/{case.pk}/")
+    details = phone.locator("h2:has-text('附加信息') + dl.facts")
+    rows = dict(
+        zip(
+            details.locator("dt").all_inner_texts(),
+            details.locator("dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert rows == {
+        "楼层": "7",
+        "是否影响出行": "是",
+        "什么时候开始的": "2026-12-01 08:15",
+        "哪几扇门": "后门、侧门",
+        "补充说明": "门开了一半\n卡住了",
+    }
+    assert fits_the_screen(phone)
+    SHOTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(SHOTS / "open311-case-details-360.png"), full_page=True)
