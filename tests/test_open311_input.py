@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from linli.cases import open311
-from linli.cases.models import Case
-from tests.helpers.open311 import JSON, english_api, errors_of, file, xml_of
+from linli.cases.models import Case, CategoryAttribute
+from tests.helpers.open311 import (
+    JSON,
+    define_lift_attributes,
+    english_api,
+    errors_of,
+    file,
+    xml_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +165,66 @@ def test_a_broken_multipart_body_is_400(world, api, key):
     )
     errors_of(response, 400)
     assert xml_of(response).tag == "errors"
+
+
+# Any text in any parameter: an answer from the list of statuses the endpoints give, never a 500
+# (which the test client would raise as the view's exception).
+TEXT = st.text(st.characters(codec="utf-8"), max_size=40) | st.sampled_from(
+    ["0001-01-01", "9999-12-31T23:59:59-14:00", "open", "lift", "0" * 16, "²", "1e999", ""]
+)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["start_date", "end_date", "status", "service_code", "service_request_id", "x"]
+        ),
+        TEXT,
+        max_size=4,
+    ),
+    st.sampled_from(["json", "xml"]),
+)
+def test_any_list_query_gets_an_answer_or_the_error_list(world, query, fmt):
+    response = english_api().get(f"{LIST}.{fmt}", query)
+    assert response.status_code in (200, 400, 404)
+    if response.status_code != 200:
+        errors_of(response, response.status_code)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "service_code",
+                "address_id",
+                "lat",
+                "long",
+                "address_string",
+                "description",
+                "phone",
+                "first_name",
+                "media_url",
+                "attribute[floor]",
+                "attribute[blocks]",
+                "attribute[since]",
+                "attribute[doors][]",
+            ]
+        ),
+        TEXT,
+        max_size=6,
+    )
+)
+def test_any_filing_gets_an_answer_or_the_error_list(world, data):
+    if not CategoryAttribute.objects.exists():
+        define_lift_attributes()
+    key = open311.issue_key(None, "试验", world.a.place, hourly_limit=10_000)[1]
+    response = file(english_api(), key, **data)
+    assert response.status_code in (200, 400, 403, 404)
+    if response.status_code != 200:
+        errors_of(response, response.status_code)
