@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import io
 import re
-import xml.etree.ElementTree as ET
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,56 +16,21 @@ from linli.cases.models import OPEN_STATES, Case, Category, Channel, Open311Clie
 from linli.core.models import AuditEntry
 from linli.places.models import Place
 from tests.conftest import square
+from tests.helpers.open311 import JSON, english_api, errors_of, file, xml_of
 
 pytestmark = pytest.mark.django_db
-
-JSON = "application/json; charset=utf-8"
-XML = "text/xml; charset=utf-8"
 
 
 @pytest.fixture
 def api() -> Client:
     # CSRF checks on, as for a real client: filing must not need a CSRF token.
-    client = Client(enforce_csrf_checks=True)
-    client.cookies["linli_language"] = "en"
-    return client
+    return english_api()
 
 
 @pytest.fixture
 def key(world) -> str:
     _client, secret = open311.issue_key(None, "邻里小程序", world.a.place)
     return secret
-
-
-def xml_of(response) -> ET.Element:
-    assert response["Content-Type"] == XML
-    return ET.fromstring(response.content)  # noqa: S314  (our own answer, not untrusted)
-
-
-def errors_of(response, status: int) -> list[str]:
-    """The specification's error list, with the status repeated in each error."""
-    assert response.status_code == status, response.content.decode()[:500]
-    if response["Content-Type"] == XML:
-        root = ET.fromstring(response.content)  # noqa: S314
-        assert root.tag == "errors"
-        codes = [int(e.findtext("code") or 0) for e in root.findall("error")]
-        descriptions = [e.findtext("description") or "" for e in root.findall("error")]
-    else:
-        assert response["Content-Type"] == JSON
-        body = response.json()
-        codes = [e["code"] for e in body]
-        descriptions = [e["description"] for e in body]
-    assert codes and all(code == status for code in codes)
-    assert all(descriptions)
-    return descriptions
-
-
-def file(api: Client, key: str | None, fmt: str = "json", **data: str):
-    if key is not None:
-        data["api_key"] = key
-    data.setdefault("service_code", "lift")
-    data.setdefault("description", "电梯停在三楼不动了")
-    return api.post(f"/open311/v2/requests.{fmt}", data)
 
 
 def take_in(world, *, code: str = "lift", place=None, now=None, actor=None) -> Case:
@@ -182,13 +146,13 @@ def test_filing_by_address_id_creates_a_case_through_the_intake(world, api, key)
         email="wang@example.com",
         media_url="https://img.example.com/lift.jpg",
         jurisdiction_id="linli",
-        **{"attribute[floor]": "3"},
     )
     assert response.status_code == 200 and response["Content-Type"] == JSON
     (answer,) = response.json()
-    assert set(answer) == {"service_request_id", "service_notice", "account_id"}
+    assert set(answer) == {"service_request_id", "token", "service_notice", "account_id"}
     assert answer["account_id"] is None and "4 hours" in answer["service_notice"]
-    case = Case.objects.get(code=answer["service_request_id"])
+    case = Case.objects.get(public_id=answer["service_request_id"])
+    assert answer["token"] == case.code != case.public_id  # the code, for the filing client only
     assert case.channel == Channel.OPEN311 and case.state == State.RECEIVED
     assert case.place == world.a.building and case.category.code == "lift"
     assert case.path == world.a.building.path and case.grid_id == world.a.grid.pk
@@ -207,7 +171,7 @@ def test_filing_answers_in_xml_too(world, api, key):
     root = xml_of(file(api, key, "xml", address_id=str(world.a.compound.pk)))
     assert root.tag == "service_requests"
     code = root.findtext("request/service_request_id")
-    assert Case.objects.get(code=code).place == world.a.compound  # a compound is a place too
+    assert Case.objects.get(public_id=code).place == world.a.compound  # a compound is a place too
 
 
 def test_filing_by_position_picks_the_nearest_building_of_the_grid(world, api, key):
@@ -216,9 +180,12 @@ def test_filing_by_position_picks_the_nearest_building_of_the_grid(world, api, k
     assert world.a.grid.polygon == square(114.0, 23.0)
     Place.objects.filter(pk=world.a.loose_building.pk).update(lon=114.009, lat=23.009)
     near_one = file(api, key, lat="23.004", long="114.004")
-    assert Case.objects.get(code=near_one.json()[0]["service_request_id"]).place == world.a.building
+    assert (
+        Case.objects.get(public_id=near_one.json()[0]["service_request_id"]).place
+        == world.a.building
+    )
     near_old = file(api, key, lat="23.0085", long="114.0085")
-    placed = Case.objects.get(code=near_old.json()[0]["service_request_id"]).place
+    placed = Case.objects.get(public_id=near_old.json()[0]["service_request_id"]).place
     assert placed == world.a.loose_building
 
 
@@ -245,7 +212,7 @@ def test_filing_by_address_string_matches_a_building_name(world, api, key):
     for text in ("甲社区1栋", "广州市测试区 甲社区旧楼 门口", "甲社区花园", "甲社区花园甲社区2栋"):
         response = file(api, key, address_string=text)
         assert response.status_code == 200, (text, response.content)
-        cases.append(Case.objects.get(code=response.json()[0]["service_request_id"]))
+        cases.append(Case.objects.get(public_id=response.json()[0]["service_request_id"]))
     assert [c.place for c in cases] == [
         world.a.building,
         world.a.loose_building,
@@ -354,8 +321,8 @@ def test_requests_map_our_states_to_open_and_closed(
     assert response.status_code == 200 and response["Content-Type"] == JSON
     listed = {r["service_request_id"]: r for r in response.json()}
     recent = {n: c for n, c in progress.items() if n != "old"}
-    assert set(listed) == {c.code for c in recent.values()}  # the last 90 days by default
-    status = {name: listed[case.code]["status"] for name, case in recent.items()}
+    assert set(listed) == {c.public_id for c in recent.values()}  # the last 90 days by default
+    status = {name: listed[case.public_id]["status"] for name, case in recent.items()}
     assert status == {
         "received": "open",
         "accepted": "open",
@@ -368,15 +335,16 @@ def test_requests_map_our_states_to_open_and_closed(
         "merged": "closed",
         "elsewhere": "open",
     }
-    notes = {name: listed[case.code]["status_notes"] for name, case in recent.items()}
+    notes = {name: listed[case.public_id]["status_notes"] for name, case in recent.items()}
     assert notes["rejected"] == "不属于社区管理范围"
     assert notes["resolved"] == notes["closed"] == "换了新灯管"
-    assert progress["received"].code in notes["merged"]
+    assert progress["received"].public_id in notes["merged"]
+    assert progress["received"].code not in notes["merged"]
     assert notes["received"] == notes["started"] == ""
 
-    received = listed[progress["received"].code]
+    received = listed[progress["received"].public_id]
     assert received["agency_responsible"] == world.a.place.name
-    assert listed[progress["elsewhere"].code]["agency_responsible"] == world.b.place.name
+    assert listed[progress["elsewhere"].public_id]["agency_responsible"] == world.b.place.name
     assert received["address"] == world.a.building.name
     assert received["address_id"] == str(world.a.building.pk)
     assert (received["lat"], received["long"]) == (
@@ -390,7 +358,7 @@ def test_requests_map_our_states_to_open_and_closed(
     assert received["requested_datetime"].endswith("+08:00")
     expected = datetime.datetime.fromisoformat(received["expected_datetime"])
     assert expected == progress["received"].respond_by.replace(microsecond=0)
-    accepted = listed[progress["accepted"].code]
+    accepted = listed[progress["accepted"].public_id]
     resolve_by = progress["accepted"].resolve_by
     assert resolve_by is not None
     assert datetime.datetime.fromisoformat(accepted["expected_datetime"]) == resolve_by.replace(
@@ -406,20 +374,24 @@ def test_requests_filter_by_status_service_code_and_id(world, api, progress):
         return {r["service_request_id"] for r in response.json()}
 
     recent = {n: c for n, c in progress.items() if n != "old"}
-    open_ = {c.code for c in recent.values() if c.state in OPEN_STATES}
+    open_ = {c.public_id for c in recent.values() if c.state in OPEN_STATES}
     assert codes("status=open") == open_ and len(open_) == 5
-    assert codes("status=closed") == {c.code for c in recent.values()} - open_
-    assert codes("status=open,closed") == {c.code for c in recent.values()}
-    lighting = {progress[n].code for n in ("resolved", "rated", "closed", "rejected", "merged")}
+    assert codes("status=closed") == {c.public_id for c in recent.values()} - open_
+    assert codes("status=open,closed") == {c.public_id for c in recent.values()}
+    lighting = {
+        progress[n].public_id for n in ("resolved", "rated", "closed", "rejected", "merged")
+    }
     assert codes("service_code=lighting") == lighting
     assert codes("service_code=lighting&status=open") == set()
-    assert codes("service_code=lift,lighting") == {c.code for c in recent.values()}
+    assert codes("service_code=lift,lighting") == {c.public_id for c in recent.values()}
     # Ids given: the other filters (and the 90 days) do not apply.
-    wanted = f"{progress['old'].code},{progress['rejected'].code.lower()}"
+    wanted = f"{progress['old'].public_id},{progress['rejected'].public_id.upper()}"
     assert codes(f"service_request_id={wanted}&status=open") == {
-        progress["old"].code,
-        progress["rejected"].code,
+        progress["old"].public_id,
+        progress["rejected"].public_id,
     }
+    # A tracking code is no request id: it finds nothing.
+    assert codes(f"service_request_id={progress['old'].code}") == set()
     errors_of(api.get("/open311/v2/requests.json?status=pending"), 400)
     errors_of(api.get("/open311/v2/requests.json?service_code=nope"), 404)
 
@@ -432,7 +404,7 @@ def test_requests_filter_by_date(world, api, progress):
         assert response.status_code == 200, response.content
         return {r["service_request_id"] for r in response.json()}
 
-    old = progress["old"].code
+    old = progress["old"].public_id
     start = (now - datetime.timedelta(days=101)).isoformat(timespec="seconds")
     end = (now - datetime.timedelta(days=99)).isoformat(timespec="seconds")
     assert codes({"start_date": start, "end_date": end}) == {old}
@@ -463,7 +435,7 @@ def test_requests_list_in_xml(world, api, progress):
     root = xml_of(api.get("/open311/v2/requests.xml?status=closed"))
     assert root.tag == "service_requests"
     requests = {r.findtext("service_request_id"): r for r in root.findall("request")}
-    rejected = requests[progress["rejected"].code]
+    rejected = requests[progress["rejected"].public_id]
     assert rejected.findtext("status") == "closed"
     assert rejected.findtext("status_notes") == "不属于社区管理范围"
     assert float(rejected.findtext("lat") or 0) == pytest.approx(23.005)
@@ -472,25 +444,29 @@ def test_requests_list_in_xml(world, api, progress):
 
 
 def test_one_request_by_its_id(world, api, progress):
-    code = progress["started"].code
-    (one,) = api.get(f"/open311/v2/requests/{code}.json").json()
-    assert one["service_request_id"] == code and one["status"] == "open"
-    assert api.get(f"/open311/v2/requests/{code.lower()}.json").status_code == 200
-    root = xml_of(api.get(f"/open311/v2/requests/{code}.xml"))
-    assert [r.findtext("service_request_id") for r in root.findall("request")] == [code]
+    public_id = progress["started"].public_id
+    (one,) = api.get(f"/open311/v2/requests/{public_id}.json").json()
+    assert one["service_request_id"] == public_id and one["status"] == "open"
+    assert api.get(f"/open311/v2/requests/{public_id.upper()}.json").status_code == 200
+    root = xml_of(api.get(f"/open311/v2/requests/{public_id}.xml"))
+    assert [r.findtext("service_request_id") for r in root.findall("request")] == [public_id]
+    errors_of(api.get(f"/open311/v2/requests/{progress['started'].code}.json"), 404)
     errors_of(api.get("/open311/v2/requests/ZZZZZZZZ.json"), 404)
     errors_of(api.get("/open311/v2/requests/ZZZZZZZZ.xml"), 404)
 
 
-def test_a_token_is_the_request_id(world, api, key):
-    code = file(api, key, address_id=str(world.a.building.pk)).json()[0]["service_request_id"]
+def test_a_token_is_the_tracking_code_and_leads_to_the_request_id(world, api, key):
+    (filed,) = file(api, key, address_id=str(world.a.building.pk)).json()
+    code, public_id = filed["token"], filed["service_request_id"]
+    assert Case.objects.get(code=code).public_id == public_id
     assert api.get(f"/open311/v2/tokens/{code}.json").json() == [
-        {"service_request_id": code, "token": code}
+        {"service_request_id": public_id, "token": code}
     ]
-    root = xml_of(api.get(f"/open311/v2/tokens/{code}.xml"))
-    assert root.findtext("request/service_request_id") == code
+    root = xml_of(api.get(f"/open311/v2/tokens/{code.lower()}.xml"))
+    assert root.findtext("request/service_request_id") == public_id
     assert root.findtext("request/token") == code
     errors_of(api.get("/open311/v2/tokens/ZZZZZZZZ.json"), 404)
+    errors_of(api.get(f"/open311/v2/tokens/{public_id}.json"), 404)  # the public id is no token
 
 
 def test_reading_never_shows_who_filed_or_what_they_wrote(world, api, key):
@@ -503,25 +479,29 @@ def test_reading_never_shows_who_filed_or_what_they_wrote(world, api, key):
         last_name="王",
         description="我是王小明，电话13812345678，电梯坏了",
     )
-    code = response.json()[0]["service_request_id"]
-    case = Case.objects.get(code=code)
+    public_id = response.json()[0]["service_request_id"]
+    case = Case.objects.get(public_id=public_id)
+    code = case.code
     assert case.reporter_phone == "+8613812345678"  # kept, for the workers
     bodies = [
         api.get(path).content.decode()
         for path in (
             "/open311/v2/requests.json",
             "/open311/v2/requests.xml",
-            f"/open311/v2/requests/{code}.json",
-            f"/open311/v2/requests/{code}.xml",
-            f"/open311/v2/tokens/{code}.json",
+            f"/open311/v2/requests/{public_id}.json",
+            f"/open311/v2/requests/{public_id}.xml",
         )
     ]
-    bodies.append(response.content.decode())
     for body in bodies:
-        assert code in body
-        for secret in ("13812345678", "1381234", "小明", "电梯坏了", "reporter", "resident"):
+        assert public_id in body
+        for secret in (code, "13812345678", "1381234", "小明", "电梯坏了", "reporter", "resident"):
             assert secret not in body, (secret, body)
-    (item,) = api.get(f"/open311/v2/requests/{code}.json").json()
+    # The filing client alone gets the tracking code (as the token), and no personal data.
+    filed = response.content.decode()
+    assert code in filed
+    for secret in ("13812345678", "1381234", "小明", "电梯坏了", "reporter", "resident"):
+        assert secret not in filed, (secret, filed)
+    (item,) = api.get(f"/open311/v2/requests/{public_id}.json").json()
     assert not {"description", "phone", "email", "first_name", "last_name"} & set(item)
 
 

@@ -25,6 +25,8 @@ class CasesConfig(AppConfig):
         "open311.issue": _("issued an Open311 key"),
         "open311.revoke": _("revoked an Open311 key"),
         "open311.file": _("filed a case through Open311"),
+        "category.change": _("changed a case category or what it asks"),
+        "category.remove": _("removed a category attribute or choice"),
     }
 
     def ready(self) -> None:

@@ -40,7 +40,7 @@ CASE_COLUMNS = (
     "reporter_phone_index", "anonymous", "created_by_id", "assignee_id", "assignee_kind",
     "received_at", "respond_by", "responded_at", "accepted_at", "resolve_by", "resolved_at",
     "rated_at", "closed_at", "overdue", "escalated_at", "reject_reason", "resolution", "rating",
-    "rating_comment", "merged_into_id", "updated_at",
+    "rating_comment", "merged_into_id", "updated_at", "public_id", "attributes",
 )  # fmt: skip
 EVENT_COLUMNS = ("case_id", "at", "actor_id", "kind", "from_state", "to_state", "note", "public")
 
@@ -92,6 +92,9 @@ class _Gen:
         for c in Category.objects.filter(parent__isnull=True, children__isnull=True):
             self.categories[c.code] = c
         self.codes: set[str] = set()
+        # Public ids from a generator of their own, so that adding them changed no other column.
+        self.id_rng = random.Random(seed + 1)
+        self.public_ids: set[str] = set()
         self.assignees: list[tuple[int, str, str, int | None]] = assignees
         self.cases: list[list[Any]] = []
         self.events: list[tuple[Any, ...]] = []
@@ -103,6 +106,13 @@ class _Gen:
             if code not in self.codes:
                 self.codes.add(code)
                 return code
+
+    def public_id(self) -> str:
+        while True:
+            public_id = f"{self.id_rng.getrandbits(64):016x}"
+            if public_id not in self.public_ids:
+                self.public_ids.add(public_id)
+                return public_id
 
     def case(self, building: Any) -> None:
         rng, now = self.rng, self.now
@@ -189,7 +199,7 @@ class _Gen:
             row["assignee_kind"], received, respond_by, row["responded_at"], row["accepted_at"],
             row["resolve_by"], row["resolved_at"], row["rated_at"], row["closed_at"],
             row["overdue"], None, row["reject_reason"], row["resolution"], row["rating"], "",
-            None, updated,
+            None, updated, self.public_id(), "{}",
         ])  # fmt: skip
 
 
@@ -266,6 +276,7 @@ def populate(
     now = now or timezone.now()
     gen = _Gen(seed, now, [])
     gen.codes.update(Case.objects.values_list("code", flat=True))
+    gen.public_ids.update(Case.objects.values_list("public_id", flat=True))
     summary = Summary()
     for root in roots:
         gen.assignees = assignees_for(root)

@@ -47,6 +47,83 @@ class Category(models.Model):
         return category_label(self)
 
 
+class Datatype(models.TextChoices):
+    """The datatypes of an Open311 service attribute (GeoReport v2)."""
+
+    STRING = "string", _("Short text")
+    NUMBER = "number", _("Number")
+    DATETIME = "datetime", _("Date and time")
+    TEXT = "text", _("Long text")
+    SINGLE = "singlevaluelist", _("One choice from a list")
+    MULTI = "multivaluelist", _("Several choices from a list")
+
+
+LIST_DATATYPES = (Datatype.SINGLE, Datatype.MULTI)
+
+
+class CategoryAttribute(models.Model):
+    """Something a category asks about beside the description (楼层, 是否影响出行): published in
+    its Open311 service definition, checked when a case is filed, kept on the case."""
+
+    # CASCADE: an attribute belongs to its category; categories are retired, not deleted.
+    category = models.ForeignKey(
+        Category, models.CASCADE, related_name="attributes", verbose_name=_("category")
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    description = models.CharField(_("question"), max_length=200)
+    datatype = models.CharField(
+        _("kind of answer"), max_length=16, choices=Datatype.choices, default=Datatype.STRING
+    )
+    variable = models.BooleanField(
+        _("asks for an answer"),
+        default=True,
+        help_text=_("Off: only a remark shown to whoever files, with no answer."),
+    )
+    required = models.BooleanField(_("required"), default=False)
+    datatype_description = models.CharField(_("how to answer"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+
+    class Meta:
+        verbose_name = _("category attribute")
+        verbose_name_plural = _("category attributes")
+        ordering = ["category", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="attribute_code_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category.code}: {self.description}"
+
+    def clean(self) -> None:
+        if self.required and not self.variable:
+            raise ValidationError(
+                {"required": _("Only an attribute that asks for an answer can be required.")}
+            )
+
+
+class AttributeValue(models.Model):
+    """One choice of a list attribute: ``key`` is what a client sends, ``name`` what it shows."""
+
+    # CASCADE: a choice belongs to its attribute.
+    attribute = models.ForeignKey(
+        CategoryAttribute, models.CASCADE, related_name="values", verbose_name=_("attribute")
+    )
+    key = models.SlugField(_("key"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+
+    class Meta:
+        verbose_name = _("choice")
+        verbose_name_plural = _("choices")
+        ordering = ["attribute", "order", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["attribute", "key"], name="attribute_value_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.name}"
+
+
 class Channel(models.TextChoices):
     RECEPTION = "reception", _("Chief's reception day")
     DELIBERATION = "deliberation", _("Deliberation hall")
@@ -96,7 +173,11 @@ class Rating(models.IntegerChoices):
 
 
 class Case(models.Model):
+    # The tracking code is the resident's secret: with it they follow and rate their case at
+    # /r/t/<code>/. Nothing public shows it. Open311 names a case by ``public_id`` instead, an
+    # independent random token that tells nothing about the code (see docs/cases.md).
     code = models.CharField(_("tracking code"), max_length=12, unique=True, editable=False)
+    public_id = models.CharField(_("public id"), max_length=16, unique=True, editable=False)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     category = models.ForeignKey(
         Category, models.PROTECT, related_name="cases", verbose_name=_("category")
@@ -174,6 +255,9 @@ class Case(models.Model):
         _("rating"), choices=Rating.choices, null=True, blank=True
     )
     rating_comment = models.CharField(_("comment with the rating"), max_length=500, blank=True)
+    # The answers to the category's attributes (``CategoryAttribute``), by attribute code: a
+    # string, or a list of value keys for a multivaluelist. Checked by ``attributes.clean``.
+    attributes = models.JSONField(_("details given"), default=dict, blank=True)
     merged_into = models.ForeignKey(
         "self",
         models.PROTECT,

@@ -1,17 +1,21 @@
 """Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2) for residents' cases.
 
 Other programs (a WeChat mini program, a hotline's system, a neighbourhood app) list the services,
-file cases and follow them. One service per active category; the service request id is the case's
-tracking code, the same one a resident types on the tracking page. Reading is open to anyone and
+file cases and follow them. One service per active category, with the category's attributes in
+its definition. A request's id is the case's public id, never its tracking code: the code is the
+resident's secret, which lets them rate the case, so it goes only to the client that filed the
+case (as the filing's ``token``). Reading is open to anyone and
 shows no personal data: no name, no phone, no resident, and not the description either, which is
 free text a resident may have filled with their own name and number (the tracking page does not
 show it for the same reason). Filing needs a key (``Open311Client``), which files into one
-community only, at most ``hourly_limit`` cases an hour. See docs/open311.md.
+community only, at most ``hourly_limit`` cases an hour. See docs/cases.md (Open311).
 
 Every answer is JSON or XML by the extension; XML is built with ElementTree. Errors are the
-specification's error list with the HTTP status: 400 for a bad or missing parameter, 403 for a
-missing, revoked or wrong key or a place outside the key's community, 404 for an unknown service,
-request, token or format, 429 over the hourly limit.
+specification's error list with the HTTP status: 400 for a bad or missing parameter (a date
+outside the years that can be stored, a character no parameter may hold, an attribute of the wrong
+datatype), 403 for a missing, revoked or wrong key or a place outside the key's community, 404 for
+an unknown service, request, token or format, 413 for a body past Django's limits, 429 over the
+hourly limit. No input answers 500.
 """
 
 from __future__ import annotations
@@ -28,13 +32,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
 from django.db import transaction
-from django.db.models import ExpressionWrapper, F, FloatField, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Exists, ExpressionWrapper, F, FloatField, OuterRef, QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -43,11 +47,22 @@ from linli.core import audit
 from linli.core.paths import SEGMENT, path_end
 from linli.places.models import Grid, Place, PlaceKind
 
-from . import workflow
-from .models import OPEN_STATES, Case, Category, Channel, Open311Client, State, category_label
+from . import attributes, workflow
+from .models import (
+    LIST_DATATYPES,
+    OPEN_STATES,
+    Case,
+    Category,
+    CategoryAttribute,
+    Channel,
+    Open311Client,
+    State,
+    category_label,
+)
+from .moments import NotAMoment, parse_moment, shift
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-CHANGESET = "2026-11-23T00:00:00+08:00"  # when these endpoints last changed shape
+CHANGESET = "2026-12-04T00:00:00+08:00"  # when these endpoints last changed shape
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 MAX_RESULTS = 1000
 SPAN = datetime.timedelta(days=90)  # the default window, and the widest one may ask for
@@ -56,6 +71,13 @@ KEY_PREFIX = "o311_"
 # A building's or compound's address_id is its place id: short, unique, and unchanged when the
 # building is renamed or its path is renumbered. The places API and pages show the same id.
 MEDIA_URL_MAX = 500
+# Bounds on what a client sends, checked before anything reaches the database.
+PARAMETER_MAX = 10000  # characters in one parameter (a description is at most 4,000)
+SERVICE_CODES_MAX = 100  # service_code values in one list query
+PUBLIC_ID = re.compile(r"[0-9a-f]{16}")
+ADDRESS_ID = re.compile(r"[0-9]{1,18}")  # a place id: ASCII digits, always inside 64 bits
+# attribute[CODE] and, for a multivaluelist, attribute[CODE][]
+ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,40})\](\[\])?")
 
 # In XML a list becomes a parent element with one child per item, named here.
 ITEM_TAGS = {
@@ -213,6 +235,7 @@ def endpoint(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
                     {"Allow": ", ".join(sorted(allowed))},
                 )
             try:
+                _check_input(request, kwargs)
                 return view(request, fmt, *args, **kwargs)
             except Open311Error as exc:
                 return error_response(fmt, exc.status, exc.descriptions, exc.headers)
@@ -220,6 +243,40 @@ def endpoint(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
         return inner
 
     return wrap
+
+
+def _parameters(request: HttpRequest) -> list[QueryDict]:
+    """The query and, for a POST, the body, parsed here so that a body past Django's limits (size,
+    number of fields) or a broken multipart one is answered in the error list."""
+    try:
+        return [request.GET, request.POST] if request.method == "POST" else [request.GET]
+    except RequestDataTooBig as exc:
+        raise Open311Error(413, _("The request is too large.")) from exc
+    except (SuspiciousOperation, MultiPartParserError) as exc:
+        raise Open311Error(400, _("The request's parameters could not be read.")) from exc
+
+
+def _check_input(request: HttpRequest, path: dict[str, Any]) -> None:
+    """Refuses a parameter holding a control character (PostgreSQL cannot store NUL, XML cannot
+    carry most of them) or longer than ``PARAMETER_MAX``; a path holding one names nothing."""
+    if any(XML_INVALID.search(str(value)) for value in path.values()):
+        raise Open311Error(404, _("There is nothing at this address."))  # no code or id has one
+    pairs: list[tuple[str, str]] = []
+    for query in _parameters(request):
+        pairs += [(name, value) for name, values in query.lists() for value in [name, *values]]
+    for name, value in pairs:
+        if XML_INVALID.search(value):
+            raise Open311Error(
+                400,
+                _("Parameter %(name)s holds a character that is not allowed.")
+                % {"name": XML_INVALID.sub("", name)[:40]},
+            )
+        if len(value) > PARAMETER_MAX:
+            raise Open311Error(
+                400,
+                _("Parameter %(name)s is longer than %(n)s characters.")
+                % {"name": name[:40], "n": PARAMETER_MAX},
+            )
 
 
 def _when(value: datetime.datetime | None) -> str | None:
@@ -252,7 +309,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     return render(fmt, "discovery", payload)
 
 
-def _service(category: Category, children: dict[int, list[str]]) -> dict[str, Any]:
+def _service(category: Any, children: dict[int, list[str]]) -> dict[str, Any]:
     parent = category.parent
     keywords = [category.code, *([parent.code] if parent else []), *children.get(category.pk, [])]
     return {
@@ -260,7 +317,7 @@ def _service(category: Category, children: dict[int, list[str]]) -> dict[str, An
         "service_name": category_label(category),
         "description": _("Answered within %(hours)s hours, resolved within %(days)s days.")
         % {"hours": category.response_hours, "days": category.resolve_days},
-        "metadata": False,  # no category asks for attributes (yet)
+        "metadata": category.has_attributes,  # its definition lists attributes
         "type": "realtime",
         "keywords": ", ".join(keywords),
         "group": category_label(parent) if parent else category_label(category),
@@ -269,8 +326,12 @@ def _service(category: Category, children: dict[int, list[str]]) -> dict[str, An
 
 @endpoint("GET")
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
+    asks = CategoryAttribute.objects.filter(category=OuterRef("pk"))
     categories = list(
-        Category.objects.filter(active=True).select_related("parent").order_by("order", "code")
+        Category.objects.filter(active=True)
+        .select_related("parent")
+        .annotate(has_attributes=Exists(asks))
+        .order_by("order", "code")
     )
     children: dict[int, list[str]] = {}
     for category in categories:
@@ -280,7 +341,8 @@ def services(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _active_category(code: str) -> Category:
-    category = Category.objects.filter(code=code.strip(), active=True).first()
+    code = code.strip()
+    category = Category.objects.filter(code=code, active=True).first() if len(code) <= 40 else None
     if category is None:
         raise Open311Error(
             404, _("service_code “%(code)s” was not found.") % {"code": code.strip()[:40]}
@@ -288,11 +350,27 @@ def _active_category(code: str) -> Category:
     return category
 
 
+def _attribute(attribute: CategoryAttribute) -> dict[str, Any]:
+    """One attribute with the specification's fields; ``values`` for the two list datatypes."""
+    item: dict[str, Any] = {
+        "variable": attribute.variable,
+        "code": attribute.code,
+        "datatype": attribute.datatype,
+        "required": attribute.required,
+        "datatype_description": attribute.datatype_description or None,
+        "order": attribute.order,
+        "description": attribute.description,
+    }
+    if attribute.datatype in LIST_DATATYPES:
+        item["values"] = [{"key": v.key, "name": v.name} for v in attribute.values.all()]
+    return item
+
+
 @endpoint("GET")
 def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
     category = _active_category(code)
-    # No category asks for attributes, so every definition is the empty list (metadata false).
-    return render(fmt, "service_definition", {"service_code": category.code, "attributes": []})
+    asked = [_attribute(a) for a in attributes.definitions(category)]
+    return render(fmt, "service_definition", {"service_code": category.code, "attributes": asked})
 
 
 # --- reading requests -------------------------------------------------------------------------
@@ -302,7 +380,9 @@ def _status_notes(case: Case) -> str:
     if case.state == State.REJECTED:
         return case.reject_reason
     if case.state == State.MERGED and case.merged_into is not None:
-        return _("Merged into request %(code)s; follow that one.") % {"code": case.merged_into.code}
+        return _("Merged into request %(code)s; follow that one.") % {
+            "code": case.merged_into.public_id
+        }
     if case.state in (State.RESOLVED, State.RATED, State.CLOSED):
         return case.resolution
     return ""
@@ -312,7 +392,7 @@ def _request_item(case: Case, agencies: dict[str, str]) -> dict[str, Any]:
     """One case as a service request: nothing about who raised it, nor what they wrote."""
     place = case.place
     return {
-        "service_request_id": case.code,
+        "service_request_id": case.public_id,
         "status": "open" if case.state in OPEN_STATES else "closed",
         "status_notes": _status_notes(case),
         "service_name": category_label(case.category),
@@ -349,41 +429,33 @@ def _codes(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def _request_code(raw: str) -> str:
-    return raw.strip().upper()[:12]
+def _public_ids(raw: str) -> list[str]:
+    """The public ids in a comma-separated list; anything not of their form cannot name a case."""
+    ids = [part.strip().lower() for part in _codes(raw)]
+    return [i for i in ids if PUBLIC_ID.fullmatch(i)]
 
 
-def _parse_when(raw: str, name: str, *, end: bool) -> datetime.datetime | None:
-    raw = raw.strip()
+def _parse_when(query: Any, name: str, *, end: bool) -> datetime.datetime | None:
+    raw = query.get(name, "").strip()
     if not raw:
         return None
-    # "+08:00" sent unencoded in a query string arrives as " 08:00".
-    raw = re.sub(r" (\d{2}:?\d{2})$", r"+\1", raw)
     try:
-        # A bare date first: parse_datetime would read it as midnight.
-        day = parse_date(raw) if len(raw) <= 10 else None
-        value = None if day is not None else parse_datetime(raw)
-    except ValueError:
-        value = day = None
-    if value is None:
-        if day is None:
-            raise Open311Error(
-                400,
-                _("%(name)s is not a date and time (ISO 8601, e.g. 2026-01-31T08:00:00+08:00).")
-                % {"name": name},
-            )
-        # A bare date: from its first moment, or to its last.
-        value = datetime.datetime.combine(day, datetime.time())
-        if end:
-            value += datetime.timedelta(days=1) - datetime.timedelta(microseconds=1)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    return value
+        return parse_moment(raw, end=end)
+    except NotAMoment as exc:
+        raise Open311Error(
+            400,
+            _("%(name)s is not a date and time (ISO 8601, e.g. 2026-01-31T08:00:00+08:00).")
+            % {"name": name},
+        ) from exc
+    except ValueError as exc:
+        raise Open311Error(
+            400, _("%(name)s is outside the years 1 to 9999.") % {"name": name}
+        ) from exc
 
 
 def _date_range(query: Any) -> tuple[datetime.datetime, datetime.datetime]:
-    start = _parse_when(query.get("start_date", ""), "start_date", end=False)
-    end = _parse_when(query.get("end_date", ""), "end_date", end=True)
+    start = _parse_when(query, "start_date", end=False)
+    end = _parse_when(query, "end_date", end=True)
     if start is not None and end is not None:
         if end < start:
             raise Open311Error(400, _("end_date is before start_date."))
@@ -391,32 +463,35 @@ def _date_range(query: Any) -> tuple[datetime.datetime, datetime.datetime]:
             raise Open311Error(400, _("start_date and end_date may be at most 90 days apart."))
         return start, end
     if start is not None:
-        return start, start + SPAN
+        return start, shift(start, SPAN)
     if end is not None:
-        return end - SPAN, end
+        return shift(end, -SPAN), end
     now = timezone.now()
     return now - SPAN, now
 
 
 def _search(query: Any) -> list[Case]:
-    ids = _codes(query.get("service_request_id", ""))
-    if ids:
+    raw_ids = query.get("service_request_id", "")
+    if _codes(raw_ids):
         # Given ids, the other filters are ignored (as the specification says).
-        if len(ids) > MAX_RESULTS:
+        if len(_codes(raw_ids)) > MAX_RESULTS:
             raise Open311Error(
                 400, _("At most %(n)s service_request_id at once.") % {"n": MAX_RESULTS}
             )
-        qs = _cases().filter(code__in=[_request_code(i) for i in ids])
+        qs = _cases().filter(public_id__in=_public_ids(raw_ids))
         return list(qs.order_by("-received_at", "-id")[:MAX_RESULTS])
     start, end = _date_range(query)
     qs = _cases().filter(received_at__gte=start, received_at__lte=end)
     codes = _codes(query.get("service_code", ""))
+    if len(codes) > SERVICE_CODES_MAX:
+        raise Open311Error(400, _("At most %(n)s service_code at once.") % {"n": SERVICE_CODES_MAX})
     if codes:
         known = set(Category.objects.filter(code__in=codes).values_list("code", flat=True))
         unknown = [c for c in codes if c not in known]
         if unknown:
             raise Open311Error(
-                404, *(_("service_code “%(code)s” was not found.") % {"code": c} for c in unknown)
+                404,
+                *(_("service_code “%(code)s” was not found.") % {"code": c[:40]} for c in unknown),
             )
         qs = qs.filter(category__code__in=codes)
     statuses = {s.lower() for s in _codes(query.get("status", ""))}
@@ -431,7 +506,8 @@ def _search(query: Any) -> list[Case]:
 
 @endpoint("GET")
 def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
-    case = _cases().filter(code=_request_code(request_id)).first()
+    wanted = request_id.strip().lower()
+    case = _cases().filter(public_id=wanted).first() if PUBLIC_ID.fullmatch(wanted) else None
     if case is None:
         raise Open311Error(
             404, _("service_request_id “%(id)s” was not found.") % {"id": request_id[:20]}
@@ -441,12 +517,14 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
 
 @endpoint("GET")
 def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
-    """Cases are created while the client waits, so a filing answers with its service_request_id
-    at once; a token is simply that id, and looking it up returns it."""
-    code = Case.objects.filter(code=_request_code(token)).values_list("code", flat=True).first()
-    if code is None:
+    """A filing's token is the case's tracking code, given only to the client that filed it (to
+    hand to the resident); looking it up gives the public ``service_request_id``. Whoever holds
+    a code learns nothing more here than on the tracking page."""
+    code = token.strip().upper()[:12]
+    public_id = Case.objects.filter(code=code).values_list("public_id", flat=True).first()
+    if public_id is None:
         raise Open311Error(404, _("token “%(token)s” was not found.") % {"token": token[:20]})
-    return render(fmt, "service_requests", [{"service_request_id": code, "token": code}])
+    return render(fmt, "service_requests", [{"service_request_id": public_id, "token": code}])
 
 
 # --- filing -----------------------------------------------------------------------------------
@@ -501,7 +579,7 @@ def _coordinate(raw: str, name: str, limit: float) -> float:
 
 def _by_address_id(raw: str) -> Place:
     place = None
-    if raw.isdigit() and len(raw) <= 18:
+    if ADDRESS_ID.fullmatch(raw):
         place = Place.objects.filter(
             pk=int(raw), kind__in=workflow.CASE_PLACE_KINDS, retired_at__isnull=True
         ).first()
@@ -653,6 +731,16 @@ def _validation_messages(exc: ValidationError) -> list[str]:
     ]
 
 
+def _attributes(data: QueryDict) -> dict[str, list[str]]:
+    """``attribute[CODE]`` (and ``attribute[CODE][]`` for several values) by code."""
+    given: dict[str, list[str]] = {}
+    for name, values in data.lists():
+        found = ATTRIBUTE.fullmatch(name)
+        if found:
+            given.setdefault(found.group(1), []).extend(values)
+    return given
+
+
 def _client(data: Any) -> Open311Client:
     key = data.get("api_key", "")
     if not key.strip():
@@ -677,7 +765,7 @@ def _file(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Open311Error(400, _("service_code is required."))
     category = _active_category(code)
     place = _locate(client, data)
-    # attribute[CODE] is accepted and ignored: no service defines attributes. email is not kept.
+    # email is not kept; the attributes are checked against the service's definition.
     intake = workflow.Intake(
         channel=Channel.OPEN311,
         category=category,
@@ -685,6 +773,7 @@ def _file(request: HttpRequest, fmt: str) -> HttpResponse:
         description=_description(data),
         reporter_name=_reporter_name(data),
         reporter_phone=data.get("phone", ""),
+        attributes=_attributes(data),
     )
     try:
         with transaction.atomic():
@@ -718,7 +807,16 @@ def _file(request: HttpRequest, fmt: str) -> HttpResponse:
     return render(
         fmt,
         "service_requests",
-        [{"service_request_id": case.code, "service_notice": notice, "account_id": None}],
+        [
+            {
+                "service_request_id": case.public_id,
+                # The resident's tracking code, for this client only: it follows and rates the
+                # case at /r/t/<token>/. Nothing public shows it.
+                "token": case.code,
+                "service_notice": notice,
+                "account_id": None,
+            }
+        ],
     )
 
 

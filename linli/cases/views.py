@@ -30,7 +30,7 @@ from linli.core.paging import page_of
 from linli.places.models import Place
 from linli.places.queries import access_place
 
-from . import photos, queries, workflow
+from . import attributes, photos, queries, workflow
 from .duplicates import similar
 from .forms import (
     CommentForm,
@@ -159,6 +159,7 @@ def _detail_context(request: AuthedRequest, case: Case, **extra: Any) -> dict[st
         "handles": handles,
         "events": CaseEvent.objects.filter(case=case).select_related("actor"),
         "photos": list(case.photos.all()),
+        "answers": attributes.answers(case),
         "phone_masked": mask_mobile(case.reporter_phone),
         "assignable": workflow.assignable(case) if "assign" in steps else [],
         "may_escalate": "escalate" in allowed,

@@ -40,6 +40,7 @@ from linli.core.identifiers import parse_mobile
 from linli.core.paths import ancestors
 from linli.places.models import Place, PlaceKind
 
+from . import attributes
 from .models import (
     OPEN_STATES,
     AssigneeKind,
@@ -105,6 +106,12 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
 
 
+def new_public_id() -> str:
+    """The case's name in public lists (Open311): drawn apart from the tracking code, so neither
+    tells anything about the other."""
+    return secrets.token_hex(8)
+
+
 def _notify(case: Case, event: CaseEvent) -> None:
     outbox.enqueue("cases.notify", {"case": case.pk, "event": event.pk})
 
@@ -149,12 +156,29 @@ class Intake:
     reporter_phone: str = ""
     anonymous: bool = False
     resident_id: int | None = None
+    # The answers to the category's attributes: as sent (code -> the values given), and once
+    # cleaned as kept on the case (code -> a string, or a list of keys). None: the channel asks
+    # none (staff intake); a mapping, even empty, is checked, required attributes included.
+    attributes: dict[str, Any] | None = None
 
 
 def _title(given: str, description: str) -> str:
     """The title as given, or the description's first line; at most 40 characters."""
     title = " ".join((given or description.splitlines()[0] if description else "").split())
     return title[:39] + "…" if len(title) > 40 else title
+
+
+def _answers(data: Intake, errors: dict[str, list[str]]) -> dict[str, Any] | None:
+    """The attributes' answers as kept, or None when the channel asks none; faults go to
+    ``errors`` by ``attribute[CODE]``."""
+    if data.attributes is None:
+        return None
+    try:
+        return attributes.clean(data.category, data.attributes)
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
+        return None
 
 
 def clean_intake(data: Intake) -> Intake:
@@ -186,6 +210,7 @@ def clean_intake(data: Intake) -> Intake:
     name = " ".join(data.reporter_name.split())[:50]
     if data.anonymous:
         name = ""
+    answers = _answers(data, errors)
     if errors:
         raise ValidationError(errors)
     return Intake(
@@ -199,6 +224,7 @@ def clean_intake(data: Intake) -> Intake:
         reporter_phone=phone,
         anonymous=data.anonymous,
         resident_id=data.resident_id,
+        attributes=answers,
     )
 
 
@@ -211,11 +237,13 @@ def take_in(actor: User | None, data: Intake, *, now: datetime.datetime | None =
     now = now or timezone.now()
     place = clean.place
     for _attempt in range(5):
-        code = new_code()
+        code, public_id = new_code(), new_public_id()
         try:
             with transaction.atomic():
                 case = Case.objects.create(
                     code=code,
+                    public_id=public_id,
+                    attributes=clean.attributes or {},
                     channel=clean.channel,
                     category=clean.category,
                     place=place,
@@ -245,8 +273,8 @@ def take_in(actor: User | None, data: Intake, *, now: datetime.datetime | None =
                 )
                 return case
         except IntegrityError:
-            if Case.objects.filter(code=code).exists():
-                continue  # the random code was taken: draw another
+            if Case.objects.filter(Q(code=code) | Q(public_id=public_id)).exists():
+                continue  # a random code or id was taken: draw another
             raise
     raise RuntimeError("could not draw a free tracking code")
 

@@ -199,12 +199,13 @@ ROUTES = [
     Route("public_cases:track", lambda w: f"/r/t/{w.case.code}/", "public"),
     Route("public_cases:rate", lambda w: f"/r/t/{w.case.code}/rate/", "public"),
     # Open311 GeoReport v2: reading is open and filing needs an Open311 key, not a login; the
-    # key's community, the errors and the absence of personal data are in tests/test_open311.py.
+    # key's community, the errors and the absence of personal data are in tests/test_open311.py;
+    # a request is named by its public id, never by its tracking code (test_open311_public_ids).
     Route("open311:discovery", lambda w: "/open311/discovery.json", "public"),
     Route("open311:services", lambda w: "/open311/v2/services.json", "public"),
     Route("open311:service", lambda w: "/open311/v2/services/lift.json", "public"),
     Route("open311:requests", lambda w: "/open311/v2/requests.json", "public"),
-    Route("open311:request", lambda w: f"/open311/v2/requests/{w.case.code}.json", "public"),
+    Route("open311:request", lambda w: f"/open311/v2/requests/{w.case.public_id}.json", "public"),
     Route("open311:token", lambda w: f"/open311/v2/tokens/{w.case.code}.json", "public"),
     Route("open311:not_found", lambda w: "/open311/v2/nothing.json", "public"),
     # The network. Writes (decide, assign, end an assignment) and the organisation pages are
