@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from linli.cases import workflow
 from linli.cases.models import Case, CasePhoto, Category, Notification, State
 from linli.cases.paste import guess
-from linli.cases.public import PUBLIC_LIMIT, qr_url
+from linli.cases.public import CODE_GUESSES, PUBLIC_LIMIT, qr_url
 from linli.core import outbox
 from linli.core.models import AuditEntry
 from tests.helpers.uploads import PNG, png_upload
@@ -276,6 +276,30 @@ def test_the_qr_form_is_limited_per_address(world, client):
     refused = client.post(url, data, REMOTE_ADDR="203.0.113.9")
     assert refused.status_code == 200 and Case.objects.count() == PUBLIC_LIMIT
     assert client.post(url, data, REMOTE_ADDR="203.0.113.10").status_code == 302
+
+
+def test_guessing_tracking_codes_is_limited_per_address(world, client):
+    """A stranger cannot walk through codes to find a case to rate: past CODE_GUESSES wrong codes
+    an hour, every code from that address is refused, on the tracking page, the rating and
+    Open311's tokens; the resident's own address is not affected."""
+    case = make_case(world)
+    workflow.accept(world.worker, case.pk)
+    workflow.assign(world.worker, case.pk, world.grid_worker)
+    workflow.resolve(world.grid_worker, case.pk, "已修好")
+    guesser = {"REMOTE_ADDR": "203.0.113.7"}
+    for n in range(CODE_GUESSES):
+        wrong = f"/r/t/WRONG{n:03d}/" if n % 2 else f"/open311/v2/tokens/WRONG{n:03d}.json"
+        assert client.get(wrong, **guesser).status_code == 404
+    assert AuditEntry.objects.filter(action="case.code_missed", ip="203.0.113.7").count() == 20
+    refused = client.get(f"/r/t/{case.code}/", **guesser)
+    assert refused.status_code == 429
+    assert "一小时后再试" in refused.content.decode()
+    assert client.post(f"/r/t/{case.code}/rate/", {"rating": 1}, **guesser).status_code == 429
+    token = client.get(f"/open311/v2/tokens/{case.code}.json", **guesser)
+    assert token.status_code == 429 and token.json()[0]["code"] == 429
+    case.refresh_from_db()
+    assert case.state == State.RESOLVED and case.rating is None
+    assert client.get(f"/r/t/{case.code}/", REMOTE_ADDR="203.0.113.8").status_code == 200
 
 
 def test_a_merged_case_shows_its_primary(world, client):

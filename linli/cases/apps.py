@@ -22,6 +22,7 @@ class CasesConfig(AppConfig):
         "case.merge": _("merged a case"),
         "case.escalate": _("escalated a case to the street"),
         "case.reveal": _("revealed a reporter's phone number"),
+        "case.code_missed": _("tried a tracking code that matches no case"),
         "open311.issue": _("issued an Open311 key"),
         "open311.revoke": _("revoked an Open311 key"),
         "open311.file": _("filed a case through Open311"),

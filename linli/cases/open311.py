@@ -60,6 +60,7 @@ from .models import (
     category_label,
 )
 from .moments import NotAMoment, parse_moment, shift
+from .public import TooManyGuesses, case_by_code
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-04T00:00:00+08:00"  # when these endpoints last changed shape
@@ -520,11 +521,17 @@ def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
     """A filing's token is the case's tracking code, given only to the client that filed it (to
     hand to the resident); looking it up gives the public ``service_request_id``. Whoever holds
     a code learns nothing more here than on the tracking page."""
-    code = token.strip().upper()[:12]
-    public_id = Case.objects.filter(code=code).values_list("public_id", flat=True).first()
-    if public_id is None:
+    try:
+        case = case_by_code(token)
+    except TooManyGuesses:
+        raise Open311Error(
+            429, _("Too many wrong tracking codes from here; try again in an hour.")
+        ) from None
+    if case is None:
         raise Open311Error(404, _("token “%(token)s” was not found.") % {"token": token[:20]})
-    return render(fmt, "service_requests", [{"service_request_id": public_id, "token": code}])
+    return render(
+        fmt, "service_requests", [{"service_request_id": case.public_id, "token": case.code}]
+    )
 
 
 # --- filing -----------------------------------------------------------------------------------

@@ -29,6 +29,14 @@ from .models import Case, CaseEvent, Channel, State
 
 SALT = "linli.cases.qr"
 PUBLIC_LIMIT = 10  # cases an hour from one address
+# Wrong tracking codes an hour from one address; past it, every code is refused for the hour. A
+# code is 8 of 31 characters (about 10^12); with a million cases, a script guessing without this
+# limit would find one every few hours, and could rate it.
+CODE_GUESSES = 20
+
+
+class TooManyGuesses(Exception):
+    """This address tried too many tracking codes that match no case."""
 
 
 def qr_token(place: Place) -> str:
@@ -72,19 +80,39 @@ def form(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "cases/public_form.html", {"form": form, "place": place})
 
 
-def _case_by_code(code: str) -> Case:
+def case_by_code(code: str) -> Case | None:
+    """The case a resident's tracking code names, for every public way to it (the tracking page,
+    rating, Open311's tokens). Each wrong code is recorded against the address; past
+    ``CODE_GUESSES`` an hour, raises TooManyGuesses, for right codes too."""
+    if audit.too_many_from_here("case.code_missed", CODE_GUESSES):
+        raise TooManyGuesses
     case = (
         Case.objects.filter(code=code.strip().upper()[:12])
         .select_related("category", "place", "merged_into")
         .first()
     )
     if case is None:
+        audit.record(None, "case.code_missed")
+    return case
+
+
+def _case_by_code(code: str) -> Case:
+    case = case_by_code(code)
+    if case is None:
         raise Http404
     return case
 
 
+def _too_many(request: HttpRequest) -> HttpResponse:
+    message = _("Too many wrong tracking codes from here; try again in an hour.")
+    return render(request, "cases/lookup.html", {"error": message}, status=429)
+
+
 def track(request: HttpRequest, code: str) -> HttpResponse:
-    case = _case_by_code(code)
+    try:
+        case = _case_by_code(code)
+    except TooManyGuesses:
+        return _too_many(request)
     # A merged case follows its primary: the resident sees the primary's progress.
     shown = case.merged_into if case.state == State.MERGED and case.merged_into else case
     events = CaseEvent.objects.filter(case=shown, public=True).order_by("at", "id")
@@ -102,7 +130,10 @@ def track(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def rate(request: HttpRequest, code: str) -> HttpResponse:
-    case = _case_by_code(code)
+    try:
+        case = _case_by_code(code)
+    except TooManyGuesses:
+        return _too_many(request)
     form = RateForm(request.POST)
     if not form.is_valid():
         return render(
