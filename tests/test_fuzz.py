@@ -14,6 +14,7 @@ longer run (``make fuzz``) uses 100. The examples are derandomized, so a run is 
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -43,7 +45,6 @@ from tests.helpers.routes import w
 __all__ = ["w"]  # a fixture, imported for this module's test
 
 EXAMPLES = int(os.environ.get("LINLI_FUZZ_EXAMPLES", "10"))
-ROLES = ("street_admin", "worker", "party_member", None)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -73,6 +74,19 @@ class Tally:
     calls: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     failures: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def figures(self, role: str) -> dict[str, Any]:
+        failing: Counter[str] = Counter()
+        for (_label, title), examples in self.failures.items():
+            failing[title] += len(examples)
+        return {
+            "caller": role,
+            "examples": EXAMPLES,
+            "operations": len(OPERATIONS),
+            "calls": self.calls,
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "failing": dict(failing),
+        }
 
     def summary(self) -> str:
         lines = [f"{len(self.failures)} kinds of failure in {self.calls} calls:"]
@@ -154,8 +168,7 @@ class _Ids:
         return int(self.data.draw(st.integers(min_value=1, max_value=60)))
 
 
-@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
-def test_no_request_breaks_the_api_or_its_schema(w, in_process, role):
+def fuzz_as(w: Any, role: str | None) -> None:
     build_party(w)
     headers = {}
     if role is not None:
@@ -165,8 +178,32 @@ def test_no_request_breaks_the_api_or_its_schema(w, in_process, role):
     for operation in OPERATIONS:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz(operation, mode, headers, tally)
-    print(f"{role}: {tally.calls} calls, statuses {dict(sorted(tally.statuses.items()))}")
+    out = django_settings.VAR_DIR / "fuzz"
+    out.mkdir(parents=True, exist_ok=True)
+    name = role or "anonymous"
+    (out / f"{name}.json").write_text(json.dumps(tally.figures(name), indent=2) + "\n")
     assert not tally.failures, tally.summary()
     # Not only refusals: the callers with a role reach real rows.
     if role is not None:
         assert tally.statuses[200] > 0
+
+
+# One class per caller, so that pytest-xdist (--dist loadscope) runs them side by side.
+class TestStreetAdmin:
+    def test_no_request_breaks_the_api_or_its_schema(self, w, in_process):
+        fuzz_as(w, "street_admin")
+
+
+class TestCommunityWorker:
+    def test_no_request_breaks_the_api_or_its_schema(self, w, in_process):
+        fuzz_as(w, "worker")
+
+
+class TestPartyMember:
+    def test_no_request_breaks_the_api_or_its_schema(self, w, in_process):
+        fuzz_as(w, "party_member")
+
+
+class TestAnonymous:
+    def test_no_request_breaks_the_api_or_its_schema(self, w, in_process):
+        fuzz_as(w, None)
