@@ -87,6 +87,9 @@ def test_dates_are_within_the_years_linli_records(world, roster):
     response = send(client, "post", move_out, {"on": "0001-01-01"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "payload", "on"]
+    resident = f"{API}/residents/{roster.son.pk}"
+    assert send(client, "patch", resident, {"birth_date": "2100-01-01"}).status_code == 422
+    assert send(client, "patch", resident, {"ethnicity": "汉族"}).status_code == 200
     assert client.get(f"{API}/cases?received_after=0001-01-01T00:00:00%2B14:00").status_code == 422
 
 
