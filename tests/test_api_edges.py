@@ -78,17 +78,17 @@ def test_ids_in_a_body_are_bounded(world):
 def test_dates_are_within_the_years_linli_records(world, roster):
     client = english(world.worker)
     url = f"{API}/network/contacts"
-    for moment in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "1899-12-31T00:00"):
+    for moment in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "0999-12-31T23:59"):
         response = client.get(url, {"since": moment})
         assert response.status_code == 422, moment
-        assert "1900" in response.json()["detail"][0]["msg"], moment
-    assert client.get(url, {"since": "1900-01-01T00:00:00+14:00"}).status_code == 200
+        assert "1000" in response.json()["detail"][0]["msg"], moment
+    assert client.get(url, {"since": "1000-01-01T00:00:00+14:00"}).status_code == 200
     move_out = f"{API}/residents/{roster.son.pk}/move-out"
     response = send(client, "post", move_out, {"on": "0001-01-01"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "payload", "on"]
     resident = f"{API}/residents/{roster.son.pk}"
-    assert send(client, "patch", resident, {"birth_date": "2100-01-01"}).status_code == 422
+    assert send(client, "patch", resident, {"birth_date": "9000-01-01"}).status_code == 422
     assert send(client, "patch", resident, {"ethnicity": "汉族"}).status_code == 200
     assert client.get(f"{API}/cases?received_after=0001-01-01T00:00:00%2B14:00").status_code == 422
 

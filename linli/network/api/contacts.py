@@ -20,7 +20,7 @@ from linli.accounts.types import AuthedRequest, Viewer
 from linli.cases.models import Category, Priority
 from linli.cases.queries import cases_for
 from linli.core.api import refuse, responses
-from linli.core.bounds import Id, Moment, Quantity
+from linli.core.bounds import Id, Moment
 from linli.core.paging import Paging
 from linli.core.scope import Scope
 from linli.places.models import Place
@@ -154,7 +154,7 @@ class ContactIn(Schema):
     with_whom: str = ""
     route: str = ""
     location: str = ""
-    attendance: Quantity | None = None
+    attendance: int | None = None
     summary: str = ""
     dwellings: list[Id] = []  # households met, besides a visit's own dwelling
     needs: list[NeedIn] = []
