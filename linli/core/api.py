@@ -184,7 +184,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     def invalid(request: HttpRequest, exc: SchemaError | type[SchemaError]) -> HttpResponse:
         assert isinstance(exc, SchemaError)
-        if exc.errors and all(e.get("loc", ("",))[0] == "path" for e in exc.errors):
+        if exc.errors and all((e.get("loc") or ("",))[0] == "path" for e in exc.errors):
             return api.create_response(request, {"detail": "Not Found"}, status=404)
         return api.create_response(request, {"detail": exc.errors}, status=422)
 
