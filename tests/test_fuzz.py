@@ -18,6 +18,7 @@ import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -166,6 +167,13 @@ class _Ids:
 
     def draw(self) -> int:
         return int(self.data.draw(st.integers(min_value=1, max_value=60)))
+
+
+def test_every_operation_is_fuzzed():
+    stored = Path(__file__).parent / "data" / "openapi_operations.txt"
+    assert sorted(op.label for op in OPERATIONS) == sorted(
+        " ".join(row.split(" ")[:2]) for row in stored.read_text().splitlines()
+    )
 
 
 def fuzz_as(w: Any, role: str | None) -> None:
