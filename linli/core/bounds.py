@@ -7,6 +7,7 @@ overflow the database or the calendar.
   either end of Python's calendar, so that no time zone (``0001-01-01T00:00:00+14:00`` is before
   year 1 in UTC) and no deadline or period added to it moves it off the calendar. Whether a date is
   sensible (not in the future, not before a birth) is for the rules to say, with their 400 by field.
+  A ``Moment`` with an offset is handed on in UTC; one without is Beijing time, as before.
 
 Numbers that the rules already bound (a contact's attendance, a rating) are left to them: the rule
 is checked before the number reaches the database.
@@ -38,7 +39,9 @@ def _within_years(value: datetime.date) -> datetime.date:
 
 def _moment_within_years(value: datetime.datetime) -> datetime.datetime:
     _within_years(value)
-    return value
+    # In UTC: an offset Python allows (up to ±24 hours, -18:41) may be past what PostgreSQL takes
+    # (±15:59); the moment is the same.
+    return value.astimezone(datetime.UTC) if value.utcoffset() is not None else value
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
