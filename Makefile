@@ -35,7 +35,7 @@ test: $(VENV)/.installed-test
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 # The API fuzzed longer than in `make test` (10 examples per operation, caller and mode): 100 each,
-# about 20 minutes on two cores. FUZZ_EXAMPLES=300 for more.
+# 10 to 15 minutes on two cores (docs/api.md). FUZZ_EXAMPLES=300 for more.
 FUZZ_EXAMPLES ?= 100
 
 fuzz: $(VENV)/.installed-test
