@@ -5,7 +5,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 export DJANGO_SETTINGS_MODULE ?= linli.settings
 
-.PHONY: run test lint migrate demo messages bench clean
+.PHONY: run test lint migrate demo messages bench clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test
 	@test -x /usr/bin/chromium -a -x /usr/bin/xgettext || $(MAKE) --no-print-directory system-deps
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
+
+# The API fuzzed longer than in `make test` (10 examples per operation, caller and mode): 100 each,
+# 10 to 15 minutes on two cores (docs/api.md). FUZZ_EXAMPLES=300 for more.
+FUZZ_EXAMPLES ?= 100
+
+fuzz: $(VENV)/.installed-test
+	LINLI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope tests/test_fuzz.py
 
 # The browser tests drive Debian's Chromium; the catalogue test scans sources with GNU gettext.
 # Installed here when missing and we may (root).

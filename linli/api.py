@@ -14,7 +14,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from linli.accounts.actions import user_for_token
 from linli.accounts.models import User
-from linli.core.api import install_error_handlers
+from linli.core.api import Parser, install_error_handlers
 
 
 class TokenAuth(HttpBearer):
@@ -44,6 +44,7 @@ api = LinliAPI(
     ),
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
+    parser=Parser(),
 )
 # One error layer for every router: see linli.core.api.
 install_error_handlers(api)

@@ -25,14 +25,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from linli.accounts.models import User
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest
 from linli.core.api import query_error, refuse, renamed_fields, responses
+from linli.core.bounds import Id, Moment
 from linli.core.identifiers import mask_mobile
+from linli.core.paging import Paging
 from linli.places.models import Place
 from linli.places.queries import access_place
 
@@ -188,9 +190,9 @@ class CaseFilter(Schema):
     category: str | None = None  # a category's code; its subcategories are included
     overdue: bool = False
     mine: bool = False  # only the cases assigned to the user
-    place: int | None = None  # a place in the user's scope: the cases under it
-    received_after: datetime.datetime | None = None  # inclusive
-    received_before: datetime.datetime | None = None  # exclusive
+    place: Id | None = None  # a place in the user's scope: the cases under it
+    received_after: Moment | None = None  # inclusive
+    received_before: Moment | None = None  # exclusive
 
 
 class CaseIn(Schema):
@@ -199,7 +201,7 @@ class CaseIn(Schema):
 
     channel: Channel
     category: str  # the category's code
-    place: int  # a building or a compound
+    place: Id  # a building or a compound
     description: str
     title: str = ""
     priority: Priority = Priority.NORMAL
@@ -213,7 +215,7 @@ class ReasonIn(Schema):
 
 
 class AssignIn(Schema):
-    user_id: int  # one of GET /cases/{case_id}/assignable
+    user_id: Id  # one of GET /cases/{case_id}/assignable
 
 
 class ResolveIn(Schema):
@@ -255,7 +257,7 @@ CategoryOut.model_rebuild()
 
 
 class RatesFilter(Schema):
-    place: int | None = None  # a place in the user's scope; by default their own (if only one)
+    place: Id | None = None  # a place in the user's scope; by default their own (if only one)
     days: int = Field(30, ge=1, le=366)  # the cases received in the last so many days
 
 
@@ -352,7 +354,7 @@ def _rates_out(r: Rates) -> dict[str, Any]:
     summary="Cases in scope (and those assigned to the user), ordered like the inbox: open ones "
     "overdue first, then urgent, then the oldest; the others newest first",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_cases(request: AuthedRequest, filters: Query[CaseFilter]) -> object:
     _require_cases(request)
     user = request.user
@@ -489,7 +491,7 @@ def case_categories(request: AuthedRequest) -> object:
     response=responses({200: CaseDetailOut}, 404),
     summary="One case with its timeline, its photos and the steps the user may take now",
 )
-def get_case(request: AuthedRequest, case_id: int) -> Case:
+def get_case(request: AuthedRequest, case_id: Id) -> Case:
     return queries.access_case(request.user, case_id)
 
 
@@ -498,7 +500,7 @@ def get_case(request: AuthedRequest, case_id: int) -> Case:
     response=responses({200: list[AssigneeOut]}, 403, 404),
     summary="The people the case may be assigned to: anyone holding a role where it is",
 )
-def assignable(request: AuthedRequest, case_id: int) -> object:
+def assignable(request: AuthedRequest, case_id: Id) -> object:
     case = queries.access_case(request.user, case_id)
     if not workflow.may_step(request.user, case, "assign"):
         raise PermissionDenied(_("You may see this case but not assign it."))
@@ -524,7 +526,7 @@ _STEP_WITH_DATA = responses({200: CaseDetailOut}, 400, 403, 404, 422, conflict=C
     response=_STEP,
     summary="Accept a received case: the resolution deadline starts",
 )
-def accept(request: AuthedRequest, case_id: int) -> object:
+def accept(request: AuthedRequest, case_id: Id) -> object:
     return _step(request, case_id, "accept", lambda case: workflow.accept(request.user, case.pk))
 
 
@@ -533,7 +535,7 @@ def accept(request: AuthedRequest, case_id: int) -> object:
     response=_STEP_WITH_DATA,
     summary="Reject a received case, telling the resident why (final)",
 )
-def reject(request: AuthedRequest, case_id: int, payload: ReasonIn) -> object:
+def reject(request: AuthedRequest, case_id: Id, payload: ReasonIn) -> object:
     return _step(
         request,
         case_id,
@@ -547,7 +549,7 @@ def reject(request: AuthedRequest, case_id: int, payload: ReasonIn) -> object:
     response=_STEP_WITH_DATA,
     summary="Give an accepted case to someone holding a role where it is (or give it to another)",
 )
-def assign(request: AuthedRequest, case_id: int, payload: AssignIn) -> object:
+def assign(request: AuthedRequest, case_id: Id, payload: AssignIn) -> object:
     assignee = User.objects.filter(pk=payload.user_id, is_active=True).first()
     return _step(
         request,
@@ -563,7 +565,7 @@ def assign(request: AuthedRequest, case_id: int, payload: AssignIn) -> object:
     response=_STEP,
     summary="Start work on an assigned case (its assignee, or a handler)",
 )
-def start(request: AuthedRequest, case_id: int) -> object:
+def start(request: AuthedRequest, case_id: Id) -> object:
     return _step(request, case_id, "start", lambda case: workflow.start(request.user, case.pk))
 
 
@@ -572,7 +574,7 @@ def start(request: AuthedRequest, case_id: int) -> object:
     response=_STEP_WITH_DATA,
     summary="Say what was done (its assignee, or a handler); the resident is asked to rate it",
 )
-def resolve(request: AuthedRequest, case_id: int, payload: ResolveIn) -> object:
+def resolve(request: AuthedRequest, case_id: Id, payload: ResolveIn) -> object:
     return _step(
         request,
         case_id,
@@ -586,7 +588,7 @@ def resolve(request: AuthedRequest, case_id: int, payload: ResolveIn) -> object:
     response=_STEP_WITH_DATA,
     summary="Record the resident's rating (after a call back); 1 or 2 reopens the case",
 )
-def rate(request: AuthedRequest, case_id: int, payload: RateIn) -> object:
+def rate(request: AuthedRequest, case_id: Id, payload: RateIn) -> object:
     return _step(
         request,
         case_id,
@@ -596,7 +598,7 @@ def rate(request: AuthedRequest, case_id: int, payload: RateIn) -> object:
 
 
 @router.post("/cases/{case_id}/close", response=_STEP, summary="Close a resolved or rated case")
-def close(request: AuthedRequest, case_id: int) -> object:
+def close(request: AuthedRequest, case_id: Id) -> object:
     return _step(request, case_id, "close", lambda case: workflow.close(request.user, case.pk))
 
 
@@ -605,7 +607,7 @@ def close(request: AuthedRequest, case_id: int) -> object:
     response=_STEP_WITH_DATA,
     summary="Reopen a resolved, rated or closed case to its assignee, with a reason",
 )
-def reopen(request: AuthedRequest, case_id: int, payload: ReasonIn) -> object:
+def reopen(request: AuthedRequest, case_id: Id, payload: ReasonIn) -> object:
     return _step(
         request,
         case_id,
@@ -619,7 +621,7 @@ def reopen(request: AuthedRequest, case_id: int, payload: ReasonIn) -> object:
     response=_STEP_WITH_DATA,
     summary="Merge an open case into another (by its tracking code): it follows that one",
 )
-def merge(request: AuthedRequest, case_id: int, payload: MergeIn) -> object:
+def merge(request: AuthedRequest, case_id: Id, payload: MergeIn) -> object:
     code = payload.primary_code.strip().upper()
 
     def do(case: Case) -> object:
@@ -636,7 +638,7 @@ def merge(request: AuthedRequest, case_id: int, payload: MergeIn) -> object:
     response=_STEP_WITH_DATA,
     summary="Mark an open case for the street to take up, with a reason",
 )
-def escalate(request: AuthedRequest, case_id: int, payload: ReasonIn) -> object:
+def escalate(request: AuthedRequest, case_id: Id, payload: ReasonIn) -> object:
     return _step(
         request,
         case_id,
@@ -650,7 +652,7 @@ def escalate(request: AuthedRequest, case_id: int, payload: ReasonIn) -> object:
     response=responses({201: EventOut}, 400, 403, 404, 422),
     summary="Add a comment to the timeline (internal unless public)",
 )
-def comment(request: AuthedRequest, case_id: int, payload: CommentIn) -> object:
+def comment(request: AuthedRequest, case_id: Id, payload: CommentIn) -> object:
     user = request.user
     case = queries.access_case(user, case_id)
     if not workflow.may_step(user, case, "comment"):

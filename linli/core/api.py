@@ -8,7 +8,12 @@ An endpoint calls the query and the action and lets their errors propagate:
 - ``Conflict`` → 409 ``{"detail": …, <facts>}``: the current state forbids it, nothing changed;
 - ``ValidationError`` → 400 ``FieldErrors``: the data was refused, a message per field;
 - ``TooManyAttempts`` → 429 ``{"detail": …}`` with ``Retry-After``: locked for a while;
-- ninja's own schema errors stay 422 ``Invalid``.
+- a body that is not JSON (ninja's "Cannot parse request body") → 400 ``FieldErrors`` too, the
+  message under ``__all__``;
+- ninja's own schema errors stay 422 ``Invalid``, except in the path: a path parameter that is no
+  id (``/places/abc``, a number past 64 bits) names nothing, so 404 like an id nobody has;
+- text with a NUL character (which PostgreSQL cannot store) or a lone surrogate is refused by
+  ``Parser`` before any schema sees it: 400 in a body, 422 in the query string.
 
 ``responses(...)`` builds the ``response=`` mapping so that every declared error carries its
 schema, and the OpenAPI document has one ``FieldErrors``, one ``Error`` and one ``Invalid``.
@@ -16,15 +21,19 @@ schema, and the OpenAPI document has one ``FieldErrors``, one ``Error`` and one 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaError
+from ninja.parser import Parser as NinjaParser
 
 from linli.core.errors import Conflict, TooManyAttempts
 
@@ -103,6 +112,49 @@ def query_error(name: str, message: str) -> SchemaError:
     return SchemaError([{"type": "value_error", "loc": ["query", name], "msg": message}])
 
 
+def _readable(text: str) -> bool:
+    """Text the databases can store: no NUL character, no lone surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _all_readable(value: Any) -> bool:
+    if isinstance(value, str):
+        return _readable(value)
+    if isinstance(value, list):
+        return all(_all_readable(v) for v in value)
+    if isinstance(value, dict):
+        return all(_all_readable(k) and _all_readable(v) for k, v in value.items())
+    return True
+
+
+class UnreadableBody(ValueError):
+    pass
+
+
+class Parser(NinjaParser):
+    """ninja's JSON parser, refusing text the databases cannot store (see the module's doc)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = json.loads(request.body)
+        if not _all_readable(data):
+            raise UnreadableBody
+        return data  # type: ignore[no-any-return]
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        for key, values in data.lists():
+            if not _all_readable([key, *values]):
+                raise query_error(key, _("The text has a character that cannot be stored."))
+        return super().parse_querydict(data, list_fields, request)
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     # ninja types a handler's exception as "the exception or its class"; it always passes an
     # instance, which each handler checks before reading it.
@@ -130,7 +182,25 @@ def install_error_handlers(api: NinjaAPI) -> None:
         response["Retry-After"] = str(exc.retry_after)
         return response
 
+    def unreadable(request: HttpRequest, exc: HttpError | type[HttpError]) -> HttpResponse:
+        assert isinstance(exc, HttpError)
+        if exc.status_code != 400:
+            return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+        # The only 400 ninja raises itself: a body that is not JSON (or not text we store).
+        message = _("The request body is not JSON text that can be stored.")
+        return api.create_response(
+            request, {"detail": message, "errors": {"__all__": [message]}}, status=400
+        )
+
+    def invalid(request: HttpRequest, exc: SchemaError | type[SchemaError]) -> HttpResponse:
+        assert isinstance(exc, SchemaError)
+        if exc.errors and all((e.get("loc") or ("",))[0] == "path" for e in exc.errors):
+            return api.create_response(request, {"detail": "Not Found"}, status=404)
+        return api.create_response(request, {"detail": exc.errors}, status=422)
+
     api.add_exception_handler(ValidationError, refused)
+    api.add_exception_handler(HttpError, unreadable)
+    api.add_exception_handler(SchemaError, invalid)
     api.add_exception_handler(PermissionDenied, forbidden)
     api.add_exception_handler(Conflict, conflict)
     api.add_exception_handler(TooManyAttempts, throttled)

@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from linli.core.bounds import MAX_ID
+
 
 def flash_errors(request: HttpRequest, exc: ValidationError) -> None:
     """An action's refusal as messages on the next page (a form that redirects back)."""
@@ -13,11 +15,7 @@ def flash_errors(request: HttpRequest, exc: ValidationError) -> None:
         messages.error(request, message)
 
 
-# The largest id a 64-bit integer column holds; SQLite and PostgreSQL refuse anything larger.
-LARGEST_ID = 2**63 - 1
-
-
-def whole_number(raw: str | None, *, low: int = 1, high: int = LARGEST_ID) -> int | None:
+def whole_number(raw: str | None, *, low: int = 1, high: int = MAX_ID) -> int | None:
     """A query parameter read as a whole number from ``low`` to ``high``, or None.
 
     Only ASCII digits count: ``str.isdigit()`` also accepts "²", which ``int()`` refuses, and a

@@ -5,6 +5,10 @@ is the first page, and no page is after the 1,000th), takes one row more than a 
 whether there is a next one, and does not count the rows: a street's lists run to hundreds of
 thousands. ``counted=True`` also counts them, for lists that stay short (a community's members,
 its posts), so that the pager can say "page 2 of 3".
+
+``Paging`` is the same bound for the API's lists (``@paginate(Paging)``): ``limit`` from 1 to 200
+(50 by default) and ``offset`` from 0 to ``MAX_OFFSET``, both published in the OpenAPI document;
+a value outside them is the 422 of any parameter that does not fit the schema.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import Any, Generic, TypeVar
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
 
 from linli.core.pages import whole_number
 
@@ -22,6 +28,10 @@ T = TypeVar("T")
 
 PAGE_SIZE = 50
 LAST_PAGE = 1000
+API_PAGE_SIZE = 50
+API_MAX_LIMIT = 200
+# Far past any list Linli keeps (a district's residents run to millions), far below 64 bits.
+MAX_OFFSET = 1_000_000_000
 
 
 def page_number(request: HttpRequest) -> int:
@@ -92,3 +102,14 @@ def page_of(
         query=other_parameters(request),
         pages=pages,
     )
+
+
+class Paging(LimitOffsetPagination):
+    """ninja's limit and offset, bounded."""
+
+    class Input(Schema):
+        limit: int = Field(API_PAGE_SIZE, ge=1, le=API_MAX_LIMIT)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_limit=API_MAX_LIMIT, **kwargs)

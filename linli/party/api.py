@@ -22,14 +22,16 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Reply
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from linli.accounts.queries import login_with_phone
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest
 from linli.core.api import Error, refuse, responses
+from linli.core.bounds import Day, Id
 from linli.core.identifiers import mask_mobile
+from linli.core.paging import Paging
 from linli.places.models import Place
 from linli.places.queries import communities_for
 
@@ -78,7 +80,7 @@ class OrgOut(Schema):
         return obj.secretary.name if obj.secretary is not None else None
 
 
-class MemberOut(Schema):
+class PartyMemberOut(Schema):
     id: int
     name: str
     kind: str
@@ -150,13 +152,13 @@ class PostOut(Schema):
 
 
 class PostIn(Schema):
-    community: int  # a community where the user manages party work
+    community: Id  # a community where the user manages party work
     kind: PostKind
     title: str
     capacity: int = Field(..., ge=1, le=10000)
     description: str = ""
-    starts_on: datetime.date | None = None
-    ends_on: datetime.date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
 
 
 class ClaimOut(Schema):
@@ -178,7 +180,7 @@ class ClaimOut(Schema):
 
 
 class HoursIn(Schema):
-    served_on: datetime.date
+    served_on: Day
     hours: Decimal = Field(..., gt=0, le=24)
     note: str = ""
 
@@ -205,7 +207,7 @@ class HoursOut(Schema):
         return obj.post.title
 
 
-class ReasonIn(Schema):
+class PartyReasonIn(Schema):
     reason: str
 
 
@@ -251,36 +253,36 @@ class RecordOut(Schema):
 
 
 class OrgIn(Schema):
-    community: int  # a community where the user manages party work
+    community: Id  # a community where the user manages party work
     kind: Literal["committee", "general_branch", "branch"]
     name: str
-    place: int | None = None  # a compound of the community, for a branch built there
-    parent: int | None = None  # an organisation of the same community
-    founded_on: datetime.date | None = None
+    place: Id | None = None  # a compound of the community, for a branch built there
+    parent: Id | None = None  # an organisation of the same community
+    founded_on: Day | None = None
 
 
 class SecretaryIn(Schema):
-    member_id: int | None  # None leaves the post vacant
+    member_id: Id | None  # None leaves the post vacant
 
 
 class MemberIn(Schema):
     """A member entered by the community. In-service members report through the QR code."""
 
-    community: int
+    community: Id
     name: str
     kind: Literal["registered", "floating"]
     phone: str = ""
-    org: int | None = None
-    joined_party_on: datetime.date | None = None
-    transferred_in_on: datetime.date | None = None  # membership transferred in (党籍迁入)
+    org: Id | None = None
+    joined_party_on: Day | None = None
+    transferred_in_on: Day | None = None  # membership transferred in (党籍迁入)
     transferred_from: str = ""
 
 
-class ContactIn(Schema):
+class UnitContactIn(Schema):
     phone: str  # the mobile number of the login that becomes the unit's partner contact
 
 
-class ContactOut(Schema):
+class UnitContactOut(Schema):
     id: int
     unit_id: int
     user_id: int
@@ -390,7 +392,7 @@ def create_org(request: AuthedRequest, payload: OrgIn) -> object:
     response=responses({200: OrgOut}, 400, 403, 404, 422, conflict=Error),
     summary="Name the organisation's secretary (a member of its community), or leave it vacant",
 )
-def set_secretary(request: AuthedRequest, org_id: int, payload: SecretaryIn) -> object:
+def set_secretary(request: AuthedRequest, org_id: Id, payload: SecretaryIn) -> object:
     org = queries.orgs_for(request.user).select_related("community").filter(pk=org_id).first()
     if org is None:
         raise Http404
@@ -409,7 +411,7 @@ def set_secretary(request: AuthedRequest, org_id: int, payload: SecretaryIn) -> 
 
 @router.post(
     "/party/members",
-    response=responses({201: MemberOut}, 400, 403, 404, 422, conflict=Error),
+    response=responses({201: PartyMemberOut}, 400, 403, 404, 422, conflict=Error),
     summary="Add a registered or floating member (with the date a membership was transferred in)",
 )
 def create_member(request: AuthedRequest, payload: MemberIn) -> object:
@@ -439,10 +441,10 @@ def create_member(request: AuthedRequest, payload: MemberIn) -> object:
 
 @router.get(
     "/party/members",
-    response=responses({200: list[MemberOut]}, 404, 422),
+    response=responses({200: list[PartyMemberOut]}, 404, 422),
     summary="Party members in scope, by name; phone numbers masked",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_members(request: AuthedRequest, filters: Query[MemberFilter]) -> QuerySet[PartyMember]:
     _require_view(request)
     qs = queries.members_for(request.user).select_related("unit")
@@ -455,10 +457,10 @@ def list_members(request: AuthedRequest, filters: Query[MemberFilter]) -> QueryS
 
 @router.get(
     "/party/members/{member_id}",
-    response=responses({200: MemberOut}, 404),
+    response=responses({200: PartyMemberOut}, 404),
     summary="One party member",
 )
-def get_member(request: AuthedRequest, member_id: int) -> PartyMember:
+def get_member(request: AuthedRequest, member_id: Id) -> PartyMember:
     return queries.access_member(request.user, member_id)
 
 
@@ -467,7 +469,7 @@ def get_member(request: AuthedRequest, member_id: int) -> PartyMember:
     response=responses({200: EvaluationOut}, 400, 403, 404, 422, conflict=Error),
     summary="Grade a member for a period (again: replaces the grade)",
 )
-def evaluate(request: AuthedRequest, member_id: int, payload: EvaluationIn) -> object:
+def evaluate(request: AuthedRequest, member_id: Id, payload: EvaluationIn) -> object:
     member = queries.access_member(request.user, member_id)
     return _act(
         lambda: actions.evaluate(
@@ -488,7 +490,7 @@ def evaluate(request: AuthedRequest, member_id: int, payload: EvaluationIn) -> o
     response=responses({200: list[RegistrationOut]}, 404, 422),
     summary="Dual-report registrations in scope, by status (waiting ones oldest first)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_registrations(
     request: AuthedRequest, filters: Query[StatusFilter]
 ) -> QuerySet[Registration]:
@@ -505,7 +507,7 @@ def list_registrations(
     summary="Approve: the member record and a login are made, with the party member role on "
     "the community (a second approval changes nothing)",
 )
-def approve(request: AuthedRequest, registration_id: int) -> object:
+def approve(request: AuthedRequest, registration_id: Id) -> object:
     found = queries.access_registration(request.user, registration_id)
     return _act(lambda: actions.approve(request.user, found.pk))
 
@@ -515,7 +517,7 @@ def approve(request: AuthedRequest, registration_id: int) -> object:
     response=responses({200: RegistrationOut}, 400, 403, 404, 422, conflict=Error),
     summary="Reject with a reason; the record is kept",
 )
-def reject(request: AuthedRequest, registration_id: int, payload: ReasonIn) -> object:
+def reject(request: AuthedRequest, registration_id: Id, payload: PartyReasonIn) -> object:
     found = queries.access_registration(request.user, registration_id)
     return _act(lambda: actions.reject(request.user, found.pk, payload.reason))
 
@@ -528,7 +530,7 @@ def reject(request: AuthedRequest, registration_id: int, payload: ReasonIn) -> o
     response=responses({200: list[PostOut]}, 404, 422),
     summary="Posts and tasks: all in view scope; a party member sees their community's open ones",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_posts(request: AuthedRequest, filters: Query[PostFilter]) -> QuerySet[Post]:
     if not queries.sees_party(request.user):
         raise Http404
@@ -565,7 +567,7 @@ def publish(request: AuthedRequest, payload: PostIn) -> object:
     response=responses({200: PostOut}, 404),
     summary="One post or task",
 )
-def get_post(request: AuthedRequest, post_id: int) -> Post:
+def get_post(request: AuthedRequest, post_id: Id) -> Post:
     return queries.access_post(request.user, post_id)
 
 
@@ -574,7 +576,7 @@ def get_post(request: AuthedRequest, post_id: int) -> Post:
     response=responses({200: PostOut}, 403, 404, conflict=Error),
     summary="Close a post or task: no more claims",
 )
-def close_post(request: AuthedRequest, post_id: int) -> object:
+def close_post(request: AuthedRequest, post_id: Id) -> object:
     found = queries.access_post(request.user, post_id)
     return _act(lambda: actions.close_post(request.user, found.pk))
 
@@ -585,7 +587,7 @@ def close_post(request: AuthedRequest, post_id: int) -> object:
     summary="Claim a place (a party member of the community); 409 when none is left or the "
     "member has claimed it already",
 )
-def claim(request: AuthedRequest, post_id: int) -> object:
+def claim(request: AuthedRequest, post_id: Id) -> object:
     found = queries.access_post(request.user, post_id)
 
     def do() -> Claim:
@@ -600,7 +602,7 @@ def claim(request: AuthedRequest, post_id: int) -> object:
     response=responses({200: list[ClaimOut]}, 404, 422),
     summary="Claims in view scope and the user's own (``mine`` for only those), live ones",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_claims(request: AuthedRequest, filters: Query[MineFilter]) -> QuerySet[Claim]:
     if not queries.sees_party(request.user):
         raise Http404
@@ -615,7 +617,7 @@ def list_claims(request: AuthedRequest, filters: Query[MineFilter]) -> QuerySet[
     response=responses({200: ClaimOut}, 403, 404, conflict=Error),
     summary="Give the place back (the member, or a worker of the community)",
 )
-def withdraw(request: AuthedRequest, claim_id: int) -> object:
+def withdraw(request: AuthedRequest, claim_id: Id) -> object:
     found = queries.access_claim(request.user, claim_id)
 
     def do() -> Claim:
@@ -630,7 +632,7 @@ def withdraw(request: AuthedRequest, claim_id: int) -> object:
     response=responses({201: HoursOut}, 400, 403, 404, 422, conflict=Error),
     summary="Log the member's own service hours against their claim; they wait for a worker",
 )
-def log_hours(request: AuthedRequest, claim_id: int, payload: HoursIn) -> object:
+def log_hours(request: AuthedRequest, claim_id: Id, payload: HoursIn) -> object:
     found = queries.access_claim(request.user, claim_id)
 
     def do() -> ServiceHours:
@@ -654,7 +656,7 @@ def log_hours(request: AuthedRequest, claim_id: int, payload: HoursIn) -> object
     response=responses({200: list[HoursOut]}, 404, 422),
     summary="Service hours in view scope and the user's own, the oldest first",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_hours(request: AuthedRequest, filters: Query[HoursFilter]) -> QuerySet[ServiceHours]:
     if not queries.sees_party(request.user):
         raise Http404
@@ -681,7 +683,7 @@ def _decide(request: AuthedRequest, hours_id: int, do: Callable[[int], Any]) -> 
     response=responses({200: HoursOut}, 403, 404, conflict=Error),
     summary="Confirm logged hours: they count in the service record",
 )
-def confirm_hours(request: AuthedRequest, hours_id: int) -> object:
+def confirm_hours(request: AuthedRequest, hours_id: Id) -> object:
     return _decide(request, hours_id, lambda pk: actions.confirm_hours(request.user, pk))
 
 
@@ -690,7 +692,7 @@ def confirm_hours(request: AuthedRequest, hours_id: int) -> object:
     response=responses({200: HoursOut}, 400, 403, 404, 422, conflict=Error),
     summary="Reject logged hours with a reason",
 )
-def reject_hours(request: AuthedRequest, hours_id: int, payload: ReasonIn) -> object:
+def reject_hours(request: AuthedRequest, hours_id: Id, payload: PartyReasonIn) -> object:
     return _decide(
         request, hours_id, lambda pk: actions.reject_hours(request.user, pk, payload.reason)
     )
@@ -712,11 +714,11 @@ def list_units(request: AuthedRequest) -> object:
 
 @router.post(
     "/party/units/{unit_id}/contacts",
-    response=responses({201: ContactOut}, 400, 403, 404, 422, conflict=Error),
+    response=responses({201: UnitContactOut}, 400, 403, 404, 422, conflict=Error),
     summary="Make a login the unit's partner contact in the user's community: they may then read "
     "the unit's service record there",
 )
-def add_contact(request: AuthedRequest, unit_id: int, payload: ContactIn) -> object:
+def add_contact(request: AuthedRequest, unit_id: Id, payload: UnitContactIn) -> object:
 
     unit, _rows = queries.access_unit(request.user, unit_id)
     communities = communities_for(request.user, Cap.PARTY_MANAGE)
@@ -734,7 +736,7 @@ def add_contact(request: AuthedRequest, unit_id: int, payload: ContactIn) -> obj
     summary="A unit's service record for a month, a quarter or a year: its members' confirmed "
     "hours, posts and tasks, and grades",
 )
-def unit_record(request: AuthedRequest, unit_id: int, query: Query[PeriodQuery]) -> object:
+def unit_record(request: AuthedRequest, unit_id: Id, query: Query[PeriodQuery]) -> object:
     unit, rows_q = queries.access_unit(request.user, unit_id)
     try:
         period = Period.parse(query.period) if query.period else Period.current("quarter")

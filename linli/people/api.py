@@ -22,13 +22,15 @@ from django.utils.translation import gettext as _
 from ninja import PatchDict, Query, Router, Schema
 from ninja import Status as Reply
 from ninja.errors import ValidationError as SchemaError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
 from linli.core.api import query_error, refuse, responses
+from linli.core.bounds import Day, Id
 from linli.core.identifiers import mask_citizen_id, mask_mobile
+from linli.core.paging import Paging
 from linli.people import actions, queries
 from linli.people.models import (
     AGED_60,
@@ -154,7 +156,7 @@ class ResidentUpdateOut(ResidentDetailOut):
 
 
 class ResidentFilter(Schema):
-    place: int | None = None
+    place: Id | None = None
     q: str | None = None
     tag: str | None = None
     status: Status | None = None
@@ -166,7 +168,7 @@ class ResidentIn(Schema):
 
     name: str
     gender: Gender | None = None
-    birth_date: date | None = None
+    birth_date: Day | None = None
     ethnicity: str = ""
     id_type: IdType = IdType.CITIZEN
     id_number: str = ""
@@ -175,10 +177,10 @@ class ResidentIn(Schema):
 
 
 class ResidentCreateIn(ResidentIn):
-    home: int  # the dwelling they live in
+    home: Id  # the dwelling they live in
     relation: Relation = Relation.FAMILY
     is_head: bool = False
-    since: date | None = None
+    since: Day | None = None
 
 
 class RevealIn(Schema):
@@ -192,7 +194,7 @@ class RevealOut(Schema):
 
 
 class LeaveIn(Schema):
-    on: date
+    on: Day
 
 
 class TagsIn(Schema):
@@ -210,7 +212,7 @@ class CareTagOut(Schema):
     derived: bool  # worked out from the date of birth; filter by it, never set it
 
 
-class MemberOut(Schema):
+class HouseholdMemberOut(Schema):
     resident_id: int
     name: str
     gender: str
@@ -230,7 +232,7 @@ class DwellingOut(Schema):
     code: str
     name: str
     floor: int | None
-    members: list[MemberOut]
+    members: list[HouseholdMemberOut]
 
 
 class HouseholdsOut(Schema):
@@ -333,7 +335,7 @@ def _filter_by_tag(user: Viewer, qs: QuerySet[Resident], tag: str) -> QuerySet[R
     summary="Residents in scope, masked: under a place, by search text (name, pinyin, exact "
     "mobile or ID number), by care tag (aged_60 and child_14 included) or status",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_residents(request: HttpRequest, filters: Query[ResidentFilter]) -> object:
     _require_scope(request)
     user = request.user
@@ -388,7 +390,7 @@ def create_resident(request: AuthedRequest, payload: ResidentCreateIn) -> object
     response=responses({200: ResidentDetailOut}, 404, 422),
     summary="One resident, masked, with their households; the view is recorded in the audit log",
 )
-def get_resident(request: AuthedRequest, resident_id: int) -> Resident:
+def get_resident(request: AuthedRequest, resident_id: Id) -> Resident:
     resident = queries.access_resident(request.user, resident_id)
     actions.log_view(request.user, resident)
     return resident
@@ -400,7 +402,7 @@ def get_resident(request: AuthedRequest, resident_id: int) -> Resident:
     summary="Change a resident's facts; only the fields sent change",
 )
 def update_resident(
-    request: AuthedRequest, resident_id: int, payload: PatchDict[ResidentIn]
+    request: AuthedRequest, resident_id: Id, payload: PatchDict[ResidentIn]
 ) -> object:
     resident = _editable(request, resident_id)
     sent = _plain(payload)
@@ -430,7 +432,7 @@ def update_resident(
     response=responses({200: RevealOut}, 400, 403, 404, 422),
     summary="Show one full ID or mobile number: needs the reveal right, a reason, and is audited",
 )
-def reveal(request: AuthedRequest, resident_id: int, payload: RevealIn) -> object:
+def reveal(request: AuthedRequest, resident_id: Id, payload: RevealIn) -> object:
     resident = queries.access_resident(request.user, resident_id)
     if not queries.may_reveal(request.user, resident):
         raise PermissionDenied(_("You may not see full personal numbers."))
@@ -452,7 +454,7 @@ _LEAVE_RESPONSES = responses({200: ResidentDetailOut}, 400, 403, 404, 422)
     response=_LEAVE_RESPONSES,
     summary="The resident moved out on a date: their ties end, the record stays",
 )
-def move_out(request: HttpRequest, resident_id: int, payload: LeaveIn) -> object:
+def move_out(request: HttpRequest, resident_id: Id, payload: LeaveIn) -> object:
     return _leave(request, resident_id, payload.on, actions.move_out)
 
 
@@ -461,7 +463,7 @@ def move_out(request: HttpRequest, resident_id: int, payload: LeaveIn) -> object
     response=_LEAVE_RESPONSES,
     summary="The resident died on a date: their ties end, the record stays",
 )
-def death(request: HttpRequest, resident_id: int, payload: LeaveIn) -> object:
+def death(request: HttpRequest, resident_id: Id, payload: LeaveIn) -> object:
     return _leave(request, resident_id, payload.on, actions.record_death)
 
 
@@ -470,7 +472,7 @@ def death(request: HttpRequest, resident_id: int, payload: LeaveIn) -> object:
     response=responses({200: TagsOut}, 400, 403, 404, 422),
     summary="Set a resident's care tags. Sensitive tags the user may not see are kept as they are",
 )
-def set_tags(request: AuthedRequest, resident_id: int, payload: TagsIn) -> object:
+def set_tags(request: AuthedRequest, resident_id: Id, payload: TagsIn) -> object:
     resident = _editable(request, resident_id)
     actions.set_tags(
         request.user,
@@ -492,7 +494,7 @@ HOUSEHOLD_KINDS = (PlaceKind.BUILDING, PlaceKind.UNIT, PlaceKind.DWELLING)
     summary="The dwellings of a building (or unit, or one dwelling), each with the people living "
     "there now, masked",
 )
-def households(request: HttpRequest, place_id: int) -> object:
+def households(request: HttpRequest, place_id: Id) -> object:
     user = request.user
     place = access_place(user, place_id, Cap.PEOPLE_VIEW)
     if place.kind not in HOUSEHOLD_KINDS:
@@ -555,7 +557,7 @@ def households(request: HttpRequest, place_id: int) -> object:
     summary="The managed list of care tags, and the two worked out from the date of birth; "
     "sensitive tags only to those who may see them somewhere",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def care_tags(request: HttpRequest) -> object:
     _require_scope(request)
     tags = CareTag.objects.all()

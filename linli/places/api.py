@@ -3,11 +3,13 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.core.api import responses
+from linli.core.bounds import Id
+from linli.core.paging import Paging
 from linli.places import queries
 from linli.places.models import Grid, Lane, Place, PlaceKind
 
@@ -58,20 +60,20 @@ class LaneOut(Schema):
 
 
 class PlaceFilter(Schema):
-    parent: int | None = None
-    grid: int | None = None
-    lane: int | None = None
+    parent: Id | None = None
+    grid: Id | None = None
+    lane: Id | None = None
     kind: PlaceKind | None = None
     q: str | None = None
 
 
 @router.get(
     "/places",
-    response=responses({200: list[PlaceOut]}, 404),
+    response=responses({200: list[PlaceOut]}, 404, 422),
     summary="Places in scope: the top of your scope, a parent's children, the buildings of a "
     "grid or lane, or a search",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_places(request: HttpRequest, filters: Query[PlaceFilter]) -> object:
     _require_scope(request)
     if filters.q:
@@ -97,7 +99,7 @@ def list_places(request: HttpRequest, filters: Query[PlaceFilter]) -> object:
     response=responses({200: PlaceDetailOut}, 404),
     summary="One place, with the number of places of each kind under it",
 )
-def get_place(request: HttpRequest, place_id: int) -> dict[str, Any]:
+def get_place(request: HttpRequest, place_id: Id) -> dict[str, Any]:
     place = queries.access_place(request.user, place_id)
     data = PlaceOut.from_orm(place).dict()
     data["counts"] = queries.counts_under(place) if place.kind != PlaceKind.DWELLING else {}
@@ -106,11 +108,11 @@ def get_place(request: HttpRequest, place_id: int) -> dict[str, Any]:
 
 @router.get(
     "/grids",
-    response=responses({200: list[GridOut]}, 404),
+    response=responses({200: list[GridOut]}, 404, 422),
     summary="Grids in scope, optionally of one community",
 )
-@paginate(LimitOffsetPagination)
-def list_grids(request: HttpRequest, community: int | None = None) -> object:
+@paginate(Paging)
+def list_grids(request: HttpRequest, community: Id | None = None) -> object:
     _require_scope(request)
     qs = queries.grids_for(request.user)
     if community is not None:
@@ -119,17 +121,17 @@ def list_grids(request: HttpRequest, community: int | None = None) -> object:
 
 
 @router.get("/grids/{grid_id}", response=responses({200: GridOut}, 404), summary="One grid")
-def get_grid(request: HttpRequest, grid_id: int) -> Grid:
+def get_grid(request: HttpRequest, grid_id: Id) -> Grid:
     return queries.access_grid(request.user, grid_id)
 
 
 @router.get(
     "/lanes",
-    response=responses({200: list[LaneOut]}, 404),
+    response=responses({200: list[LaneOut]}, 404, 422),
     summary="Streets and lanes in scope, optionally of one community",
 )
-@paginate(LimitOffsetPagination)
-def list_lanes(request: HttpRequest, community: int | None = None) -> object:
+@paginate(Paging)
+def list_lanes(request: HttpRequest, community: Id | None = None) -> object:
     _require_scope(request)
     qs = queries.lanes_for(request.user)
     if community is not None:
@@ -142,5 +144,5 @@ def list_lanes(request: HttpRequest, community: int | None = None) -> object:
     response=responses({200: LaneOut}, 404),
     summary="One street or lane",
 )
-def get_lane(request: HttpRequest, lane_id: int) -> Lane:
+def get_lane(request: HttpRequest, lane_id: Id) -> Lane:
     return queries.access_lane(request.user, lane_id)

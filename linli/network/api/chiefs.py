@@ -10,14 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from linli.accounts.roles import Cap
 from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
 from linli.core.api import refuse, responses
+from linli.core.bounds import Day, Id
 from linli.core.errors import Conflict
 from linli.core.identifiers import mask_mobile
+from linli.core.paging import Paging
 from linli.places.models import Lane, Place
 
 from .. import actions, queries
@@ -139,34 +141,34 @@ class ChiefDetailOut(ChiefOut):
 
 
 class ChiefFilter(Schema):
-    community: int | None = None  # a community's id: its chiefs only
+    community: Id | None = None  # a community's id: its chiefs only
     kind: ChiefKind | None = None
     status: ChiefStatus | None = None
 
 
 class RecruitIn(Schema):
-    person: int  # a person of the network
+    person: Id  # a person of the network
     kind: ChiefKind
-    on: datetime.date | None = None  # today by default
+    on: Day | None = None  # today by default
     note: str = ""
 
 
 class DecideIn(Schema):
     to_status: ChiefStatus
-    on: datetime.date | None = None  # today by default
+    on: Day | None = None  # today by default
     note: str = ""
 
 
 class ChiefAssignIn(Schema):
     """A building for a building chief; a street/lane for a lane or street chief."""
 
-    building: int | None = None
-    lane: int | None = None
-    since: datetime.date | None = None  # today by default
+    building: Id | None = None
+    lane: Id | None = None
+    since: Day | None = None  # today by default
 
 
 class AssignmentEndIn(Schema):
-    until: datetime.date | None = None  # today by default
+    until: Day | None = None  # today by default
 
 
 def _chief(user: Viewer, chief_id: int) -> Chief:
@@ -182,7 +184,7 @@ def _chief(user: Viewer, chief_id: int) -> Chief:
     summary="The chiefs of the communities in scope, and those looking after a building or "
     "street/lane in it",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_chiefs(request: AuthedRequest, filters: Query[ChiefFilter]) -> object:
     require_network(request)
     qs: QuerySet[Chief] = queries.chiefs_for(request.user).select_related("person")
@@ -200,7 +202,7 @@ def list_chiefs(request: AuthedRequest, filters: Query[ChiefFilter]) -> object:
     response=responses({200: ChiefDetailOut}, 404),
     summary="One chief with every decision on their status and their assignments",
 )
-def get_chief(request: AuthedRequest, chief_id: int) -> Chief:
+def get_chief(request: AuthedRequest, chief_id: Id) -> Chief:
     return _chief(request.user, chief_id)
 
 
@@ -229,7 +231,7 @@ def recruit(request: AuthedRequest, payload: RecruitIn) -> object:
     summary="Decide a chief's status: candidate → formal → backbone, or retired (which ends "
     "their assignments); their chief's role follows",
 )
-def decide(request: AuthedRequest, chief_id: int, payload: DecideIn) -> object:
+def decide(request: AuthedRequest, chief_id: Id, payload: DecideIn) -> object:
     user = request.user
     chief = _chief(user, chief_id)
     actions.require_manage(user, chief.path)
@@ -253,7 +255,7 @@ def decide(request: AuthedRequest, chief_id: int, payload: DecideIn) -> object:
     summary="Give a chief a building (building chiefs) or a street/lane (lane and street chiefs); "
     "a serving chief with a login receives the chief's role on it",
 )
-def assign(request: AuthedRequest, chief_id: int, payload: ChiefAssignIn) -> object:
+def assign(request: AuthedRequest, chief_id: Id, payload: ChiefAssignIn) -> object:
     user = request.user
     chief = _chief(user, chief_id)
     actions.require_manage(user, chief.path)
@@ -287,7 +289,7 @@ def assign(request: AuthedRequest, chief_id: int, payload: ChiefAssignIn) -> obj
     response=responses({200: AssignmentOut}, 400, 403, 404, 422),
     summary="End a chief's assignment; the chief's role on it is revoked",
 )
-def end_assignment(request: AuthedRequest, assignment_id: int, payload: AssignmentEndIn) -> object:
+def end_assignment(request: AuthedRequest, assignment_id: Id, payload: AssignmentEndIn) -> object:
     user = request.user
     assignment = ChiefAssignment.objects.filter(pk=assignment_id).first()
     if assignment is None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from linli.accounts.models import User
 from linli.accounts.roles import Cap
@@ -20,6 +20,8 @@ from linli.accounts.types import AuthedRequest, Viewer
 from linli.cases.models import Category, Priority
 from linli.cases.queries import cases_for
 from linli.core.api import refuse, responses
+from linli.core.bounds import Id, Moment
+from linli.core.paging import Paging
 from linli.core.scope import Scope
 from linli.places.models import Place
 from linli.places.queries import access_place, holding_buildings
@@ -126,9 +128,9 @@ class ContactLoggedOut(ContactDetailOut):
 
 class ContactFilter(Schema):
     kind: ContactKind | None = None
-    place: int | None = None  # a place in the user's scope: the contacts at it or under it
-    since: datetime.datetime | None = None  # inclusive; without an offset, Beijing time
-    until: datetime.datetime | None = None  # exclusive
+    place: Id | None = None  # a place in the user's scope: the contacts at it or under it
+    since: Moment | None = None  # inclusive; without an offset, Beijing time
+    until: Moment | None = None  # exclusive
 
 
 class NeedIn(Schema):
@@ -137,7 +139,7 @@ class NeedIn(Schema):
     category: str  # the case category's code
     description: str
     priority: Priority = Priority.NORMAL
-    place: int | None = None  # a building or compound; by default the contact's own
+    place: Id | None = None  # a building or compound; by default the contact's own
 
 
 class ContactIn(Schema):
@@ -146,15 +148,15 @@ class ContactIn(Schema):
     characters, such as a UUID) makes a resend record it once."""
 
     kind: ContactKind
-    place: int
-    at: datetime.datetime | None = None  # now by default; without an offset, Beijing time
+    place: Id
+    at: Moment | None = None  # now by default; without an offset, Beijing time
     method: Method | None = None
     with_whom: str = ""
     route: str = ""
     location: str = ""
     attendance: int | None = None
     summary: str = ""
-    dwellings: list[int] = []  # households met, besides a visit's own dwelling
+    dwellings: list[Id] = []  # households met, besides a visit's own dwelling
     needs: list[NeedIn] = []
     client_key: str = ""
 
@@ -247,7 +249,7 @@ def _needs(user: User, wanted: list[NeedIn], errors: dict[str, list[str]]) -> li
     response=responses({200: list[ContactOut]}, 404, 422),
     summary="Contact records (home visits, patrols, reception days) in scope, the latest first",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_contacts(request: AuthedRequest, filters: Query[ContactFilter]) -> object:
     require_network(request)
     user = request.user
@@ -276,7 +278,7 @@ def list_contacts(request: AuthedRequest, filters: Query[ContactFilter]) -> obje
     response=responses({200: ContactDetailOut}, 404),
     summary="One contact record with the households it met and the cases taken in from it",
 )
-def get_contact(request: AuthedRequest, contact_id: int) -> Contact:
+def get_contact(request: AuthedRequest, contact_id: Id) -> Contact:
     return _contact(request.user, contact_id)
 
 

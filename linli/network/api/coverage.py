@@ -11,9 +11,11 @@ from ninja import Field, Query, Router, Schema
 from linli.accounts.types import AuthedRequest
 from linli.cases.models import OPEN_STATES, Case
 from linli.core.api import query_error, responses
+from linli.core.bounds import Id
+from linli.core.paging import MAX_OFFSET
 from linli.core.paths import path_end
 from linli.people import queries as people_queries
-from linli.places.models import Grid, Lane
+from linli.places.models import Grid, Lane, Place
 
 from .. import coverage, queries
 from .common import require_network
@@ -53,15 +55,15 @@ class CoverageFilter(Schema):
     """One of ``place``, ``grid`` or ``lane``; none when the user's scope is one place, grid or
     street/lane."""
 
-    place: int | None = None  # a place above the dwelling
-    grid: int | None = None
-    lane: int | None = None
+    place: Id | None = None  # a place above the dwelling
+    grid: Id | None = None
+    lane: Id | None = None
     days: int = Field(coverage.DAYS, ge=1, le=366)
 
 
 class UnreachedFilter(CoverageFilter):
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class UnreachedHouseholdOut(Schema):
@@ -142,6 +144,17 @@ def _coverage_area(request: AuthedRequest, filters: CoverageFilter) -> Any:
 )
 def coverage_report(request: AuthedRequest, filters: Query[CoverageFilter]) -> object:
     area = _coverage_area(request, filters)
+    if (
+        isinstance(area, Place)
+        and area.kind in coverage.ROLLED_UP
+        and filters.days not in coverage.CHOICES_DAYS
+    ):
+        # A street's or a district's figures are added up ahead for these periods only.
+        raise query_error(
+            "days",
+            _("A street's or a district's coverage is kept for %(days)s days.")
+            % {"days": ", ".join(str(d) for d in coverage.CHOICES_DAYS)},
+        )
     report = coverage.report(area, days=filters.days)
 
     def row(c: coverage.Cover, kind: str) -> dict[str, Any]:

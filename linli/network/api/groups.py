@@ -9,10 +9,12 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from linli.accounts.types import AuthedRequest
 from linli.core.api import refuse, renamed_fields, responses
+from linli.core.bounds import Day, Id
+from linli.core.paging import Paging
 from linli.places.models import Place
 
 from .. import actions, queries
@@ -77,24 +79,24 @@ class AssociationDetailOut(AssociationOut):
 
 
 class GroupFilter(Schema):
-    community: int | None = None  # a community's id
+    community: Id | None = None  # a community's id
 
 
 class AssociationIn(Schema):
-    community: int
+    community: Id
     name: str
-    compound: int | None = None  # an association of one compound of the community
-    founded_on: datetime.date | None = None
+    compound: Id | None = None  # an association of one compound of the community
+    founded_on: Day | None = None
 
 
 class AssociationMemberIn(Schema):
-    person: int  # a person of the community's network
+    person: Id  # a person of the community's network
     role: AssociationRole = AssociationRole.MEMBER
-    joined_on: datetime.date | None = None  # today by default
+    joined_on: Day | None = None  # today by default
 
 
 class MemberLeaveIn(Schema):
-    on: datetime.date | None = None  # today by default
+    on: Day | None = None  # today by default
 
 
 class TeamMemberOut(Schema):
@@ -146,17 +148,17 @@ class TeamDetailOut(TeamOut):
 
 
 class TeamIn(Schema):
-    community: int
+    community: Id
     name: str
     kind: TeamKind
-    founded_on: datetime.date | None = None
+    founded_on: Day | None = None
     description: str = ""
 
 
 class TeamMemberIn(Schema):
-    person: int  # a person of the community's network
+    person: Id  # a person of the community's network
     leader: bool = False
-    joined_on: datetime.date | None = None  # today by default
+    joined_on: Day | None = None  # today by default
 
 
 # --- associations ----------------------------------------------------------------------------------
@@ -174,7 +176,7 @@ def _member_count(qs: QuerySet[Any]) -> QuerySet[Any]:
     response=responses({200: list[AssociationOut]}, 404, 422),
     summary="The neighbourhood associations (街坊会) in scope",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_associations(request: AuthedRequest, filters: Query[GroupFilter]) -> object:
     require_network(request)
     qs = queries.associations_for(request.user)
@@ -188,7 +190,7 @@ def list_associations(request: AuthedRequest, filters: Query[GroupFilter]) -> ob
     response=responses({200: AssociationDetailOut}, 404),
     summary="One association with its members, current and past",
 )
-def get_association(request: AuthedRequest, association_id: int) -> Association:
+def get_association(request: AuthedRequest, association_id: Id) -> Association:
     return queries.access_association(request.user, association_id)
 
 
@@ -261,7 +263,7 @@ def _leave(
     "member: their role is updated)",
 )
 def join_association(
-    request: AuthedRequest, association_id: int, payload: AssociationMemberIn
+    request: AuthedRequest, association_id: Id, payload: AssociationMemberIn
 ) -> object:
     association = queries.access_association(request.user, association_id)
     return _join(request, AssociationMember, association, payload, payload.role.value)
@@ -272,7 +274,7 @@ def join_association(
     response=responses({200: AssociationMemberOut}, 400, 403, 404, 422),
     summary="Record that a member left the association (kept as history)",
 )
-def leave_association(request: AuthedRequest, member_id: int, payload: MemberLeaveIn) -> object:
+def leave_association(request: AuthedRequest, member_id: Id, payload: MemberLeaveIn) -> object:
     return _leave(request, AssociationMember, member_id, payload, queries.access_association)
 
 
@@ -284,7 +286,7 @@ def leave_association(request: AuthedRequest, member_id: int, payload: MemberLea
     response=responses({200: list[TeamOut]}, 404, 422),
     summary="The volunteer teams in scope",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_teams(request: AuthedRequest, filters: Query[GroupFilter]) -> object:
     require_network(request)
     qs = queries.teams_for(request.user)
@@ -298,7 +300,7 @@ def list_teams(request: AuthedRequest, filters: Query[GroupFilter]) -> object:
     response=responses({200: TeamDetailOut}, 404),
     summary="One volunteer team with its members, current and past",
 )
-def get_team(request: AuthedRequest, team_id: int) -> Team:
+def get_team(request: AuthedRequest, team_id: Id) -> Team:
     return queries.access_team(request.user, team_id)
 
 
@@ -326,7 +328,7 @@ def create_team(request: AuthedRequest, payload: TeamIn) -> object:
     response=responses({200: TeamMemberOut, 201: TeamMemberOut}, 400, 403, 404, 422),
     summary="Add a person of the community's network to the team (200 when already in it)",
 )
-def join_team(request: AuthedRequest, team_id: int, payload: TeamMemberIn) -> object:
+def join_team(request: AuthedRequest, team_id: Id, payload: TeamMemberIn) -> object:
     team = queries.access_team(request.user, team_id)
     return _join(request, TeamMember, team, payload, payload.leader)
 
@@ -336,5 +338,5 @@ def join_team(request: AuthedRequest, team_id: int, payload: TeamMemberIn) -> ob
     response=responses({200: TeamMemberOut}, 400, 403, 404, 422),
     summary="Record that a member left the team (kept as history)",
 )
-def leave_team(request: AuthedRequest, member_id: int, payload: MemberLeaveIn) -> object:
+def leave_team(request: AuthedRequest, member_id: Id, payload: MemberLeaveIn) -> object:
     return _leave(request, TeamMember, member_id, payload, queries.access_team)

@@ -8,12 +8,14 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from linli.accounts.queries import login_with_phone
 from linli.accounts.types import AuthedRequest
 from linli.core.api import responses
+from linli.core.bounds import Id
 from linli.core.identifiers import mask_mobile
+from linli.core.paging import Paging
 from linli.people.queries import access_resident
 
 from .. import actions, queries
@@ -100,16 +102,16 @@ class PersonDetailOut(PersonOut):
 
 
 class PeopleFilter(Schema):
-    community: int | None = None  # a community's id: its network only
+    community: Id | None = None  # a community's id: its network only
     q: str | None = None  # a part of the name
 
 
 class PersonIn(Schema):
     """A person added to a community's network. Without a name, the resident's is used."""
 
-    community: int
+    community: Id
     name: str = ""
-    resident: int | None = None  # a resident of the community, as seen in the roster
+    resident: Id | None = None  # a resident of the community, as seen in the roster
     login_phone: str = ""  # the mobile number of their login, if they have one (it gets the roles)
     phone: str = ""
     skills: str = ""
@@ -124,7 +126,7 @@ class PersonIn(Schema):
     response=responses({200: list[PersonOut]}, 404, 422),
     summary="The people of the networks in scope (chiefs, association and team members), by name",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_people(request: AuthedRequest, filters: Query[PeopleFilter]) -> object:
     require_network(request)
     qs = queries.people_for(request.user)
@@ -140,7 +142,7 @@ def list_people(request: AuthedRequest, filters: Query[PeopleFilter]) -> object:
     response=responses({200: PersonDetailOut}, 404),
     summary="One person of the network with their chief's roles, associations and teams",
 )
-def get_person(request: AuthedRequest, person_id: int) -> Person:
+def get_person(request: AuthedRequest, person_id: Id) -> Person:
     return queries.access_person(request.user, person_id)
 
 
