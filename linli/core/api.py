@@ -13,7 +13,8 @@ An endpoint calls the query and the action and lets their errors propagate:
 - ninja's own schema errors stay 422 ``Invalid``, except in the path: a path parameter that is no
   id (``/places/abc``, a number past 64 bits) names nothing, so 404 like an id nobody has;
 - text with a NUL character (which PostgreSQL cannot store) or a lone surrogate is refused by
-  ``Parser`` before any schema sees it: 400 in a body, 422 in the query string.
+  ``Parser`` before any schema sees it: 400 in a body, 422 in form data. A NUL in the query
+  string never arrives: ``core.middleware.QueryWithoutNulMiddleware`` drops it for every page.
 
 ``responses(...)`` builds the ``response=`` mapping so that every declared error carries its
 schema, and the OpenAPI document has one ``FieldErrors``, one ``Error`` and one ``Invalid``.
