@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from linli.cases import open311, workflow
+from linli.cases import open311, open311_keys, workflow
 from linli.cases.models import OPEN_STATES, Case, Category, Channel, Open311Client, State
 from linli.core.models import AuditEntry
 from linli.places.models import Place
@@ -29,7 +29,7 @@ def api() -> Client:
 
 @pytest.fixture
 def key(world) -> str:
-    _client, secret = open311.issue_key(None, "邻里小程序", world.a.place)
+    _client, secret = open311_keys.issue_key(None, "邻里小程序", world.a.place)
     return secret
 
 
@@ -227,9 +227,9 @@ def test_filing_by_address_string_matches_a_building_name(world, api, key):
 
 
 def test_filing_without_a_valid_key_is_refused(world, api):
-    _b_client, b_key = open311.issue_key(None, "乙社区应用", world.b.place)
-    revoked, revoked_key = open311.issue_key(None, "旧应用", world.a.place)
-    open311.revoke_key(None, revoked)
+    _b_client, b_key = open311_keys.issue_key(None, "乙社区应用", world.b.place)
+    revoked, revoked_key = open311_keys.issue_key(None, "旧应用", world.a.place)
+    open311_keys.revoke_key(None, revoked)
     building = str(world.a.building.pk)
     assert "api_key" in errors_of(file(api, None, address_id=building), 403)[0]
     errors_of(file(api, "", address_id=building), 403)
@@ -267,8 +267,8 @@ def test_filing_with_bad_parameters_is_400_or_404(world, api, key):
 
 
 def test_filing_is_limited_per_key_and_hour(world, api):
-    client, limited = open311.issue_key(None, "小应用", world.a.place, hourly_limit=2)
-    _other, other = open311.issue_key(None, "另一个应用", world.a.place, hourly_limit=2)
+    client, limited = open311_keys.issue_key(None, "小应用", world.a.place, hourly_limit=2)
+    _other, other = open311_keys.issue_key(None, "另一个应用", world.a.place, hourly_limit=2)
     building = str(world.a.building.pk)
     assert file(api, limited, address_id=building).status_code == 200
     assert file(api, limited, address_id=building).status_code == 200
@@ -527,7 +527,7 @@ def test_the_command_issues_a_key_that_works_and_revokes_it(world, api):
     assert secret.startswith("o311_") and len(secret) > 40
     client = Open311Client.objects.get(name="热线系统")
     assert client.community == world.a.place
-    assert client.key_digest == open311.key_digest(secret) and secret not in client.key_digest
+    assert client.key_digest == open311_keys.key_digest(secret) and secret not in client.key_digest
     building = str(world.a.building.pk)
     assert file(api, secret, address_id=building).status_code == 200
 
@@ -548,11 +548,11 @@ def test_the_command_issues_a_key_that_works_and_revokes_it(world, api):
 
 
 def test_revoking_by_name_needs_a_single_match(world):
-    open311.issue_key(None, "同名", world.a.place)
-    open311.issue_key(None, "同名", world.a.place)
+    open311_keys.issue_key(None, "同名", world.a.place)
+    open311_keys.issue_key(None, "同名", world.a.place)
     with pytest.raises(CommandError):
         call_command("open311", "revoke-key", "同名")
-    open311.issue_key(None, "独一", world.a.place)
+    open311_keys.issue_key(None, "独一", world.a.place)
     call_command("open311", "revoke-key", "独一", stdout=io.StringIO())
     assert Open311Client.objects.get(name="独一").revoked_at is not None
 
@@ -571,7 +571,7 @@ def test_the_admin_issues_a_key_once_and_revokes_it(world, api):
     found = re.findall(r"o311_[A-Za-z0-9_-]{30,}", response.content.decode())
     assert len(set(found)) == 1
     client = Open311Client.objects.get(name="网格通")
-    assert client.hourly_limit == 30 and client.key_digest == open311.key_digest(found[0])
+    assert client.hourly_limit == 30 and client.key_digest == open311_keys.key_digest(found[0])
     assert AuditEntry.objects.filter(action="open311.issue", actor_name="operator").exists()
     assert file(api, found[0], address_id=str(world.a.building.pk)).status_code == 200
     # The change page never shows the key again.

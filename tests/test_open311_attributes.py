@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from linli.accounts.models import User
-from linli.cases import open311, workflow
+from linli.cases import open311_keys, workflow
 from linli.cases.models import Case, Category, CategoryAttribute, Channel, Open311Client
 from linli.core.models import AuditEntry
 from tests.helpers.open311 import define_lift_attributes, english_api, errors_of, file, xml_of
@@ -35,7 +35,7 @@ def api() -> Client:
 @pytest.fixture
 def key(world) -> str:
     define_lift_attributes()
-    return open311.issue_key(None, "邻里小程序", world.a.place)[1]
+    return open311_keys.issue_key(None, "邻里小程序", world.a.place)[1]
 
 
 def test_services_with_attributes_say_metadata_true(world, api, key):

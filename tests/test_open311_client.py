@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from linli.cases import open311
+from linli.cases import open311_keys
 from linli.cases.models import Case
 from tests.helpers.browser import SHOTS, browser, fits_the_screen, log_in, phone
 from tests.helpers.open311 import define_lift_attributes
@@ -59,7 +59,7 @@ def test_a_third_party_client_reads_a_definition_and_files_a_request_with_attrib
     live_server, live_world, phone
 ):
     define_lift_attributes()
-    key = open311.issue_key(None, "第三方应用", live_world.a.place)[1]
+    key = open311_keys.issue_key(None, "第三方应用", live_world.a.place)[1]
 
     discovery = get_json(f"{live_server.url}/open311/discovery.json")
     (endpoint,) = discovery["endpoints"]

@@ -8,7 +8,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linli.cases import open311
+from linli.cases import open311_keys
 from linli.cases.models import Case, CategoryAttribute
 from tests.helpers.open311 import (
     JSON,
@@ -31,7 +31,7 @@ def api() -> Client:
 
 @pytest.fixture
 def key(world) -> str:
-    return open311.issue_key(None, "邻里小程序", world.a.place)[1]
+    return open311_keys.issue_key(None, "邻里小程序", world.a.place)[1]
 
 
 # Dates beyond what can be stored once moved to UTC or widened by the 90-day window: the issue's
@@ -230,7 +230,7 @@ def test_any_list_query_gets_an_answer_or_the_error_list(world, query, fmt):
 def test_any_filing_gets_an_answer_or_the_error_list(world, data):
     if not CategoryAttribute.objects.exists():
         define_lift_attributes()
-    key = open311.issue_key(None, "试验", world.a.place, hourly_limit=10_000)[1]
+    key = open311_keys.issue_key(None, "试验", world.a.place, hourly_limit=10_000)[1]
     response = file(english_api(), key, **data)
     assert response.status_code in (200, 400, 403, 404)
     if response.status_code != 200:

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
-from linli.cases import open311, workflow
+from linli.cases import open311_keys, workflow
 from linli.cases.models import Case, Category, Channel, State
 from linli.cases.public import qr_url
 from tests.helpers.open311 import english_api, file
@@ -57,7 +57,7 @@ def test_each_case_has_a_public_id_drawn_apart_from_its_code(world):
 
 @pytest.mark.django_db
 def test_nothing_public_shows_a_tracking_code(world, api):
-    key = open311.issue_key(None, "邻里小程序", world.a.place)[1]
+    key = open311_keys.issue_key(None, "邻里小程序", world.a.place)[1]
     filed = file(api, key, address_id=str(world.a.building.pk)).json()[0]
     by_client = Case.objects.get(public_id=filed["service_request_id"])
     primary, merged = resolved(world), take_in(world)
@@ -113,7 +113,7 @@ def test_a_stranger_with_the_public_list_cannot_rate_or_reopen(world, api):
 
 @pytest.mark.django_db
 def test_the_filing_client_gets_the_code_to_hand_to_the_resident(world, api):
-    key = open311.issue_key(None, "邻里小程序", world.a.place)[1]
+    key = open311_keys.issue_key(None, "邻里小程序", world.a.place)[1]
     (filed,) = file(api, key, address_id=str(world.a.building.pk)).json()
     case = Case.objects.get(public_id=filed["service_request_id"])
     assert filed["token"] == case.code

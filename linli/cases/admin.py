@@ -1,6 +1,6 @@
 """The operators' admin: Open311 clients, and the categories with their attributes.
 
-A key is issued through ``open311.issue_key`` and shown once; clients are revoked, never deleted,
+A key is issued through ``open311_keys.issue_key`` and shown once; clients are revoked, never deleted,
 so the audit log keeps what each one filed. Categories, attributes and choices are saved through
 ``catalogue`` (checked and audited)."""
 
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from linli.accounts.models import User
-from linli.cases import catalogue, open311
+from linli.cases import catalogue, open311_keys
 from linli.cases.models import AttributeValue, Category, CategoryAttribute, Open311Client
 
 
@@ -62,7 +62,7 @@ class Open311ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not sub
             return
         # The form has run the model's checks (``Open311Client.clean``).
         staff = cast(User, request.user)  # the admin site needs a staff login
-        client, key = open311.issue_key(
+        client, key = open311_keys.issue_key(
             staff, obj.name, obj.community, hourly_limit=obj.hourly_limit
         )
         obj.pk = client.pk
@@ -80,7 +80,7 @@ class Open311ClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not sub
     @admin.action(description=gettext_lazy("Revoke the selected keys"))
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         for client in queryset.select_related("community"):
-            open311.revoke_key(cast(User, request.user), client)
+            open311_keys.revoke_key(cast(User, request.user), client)
 
 
 class AttributeInline(admin.TabularInline):  # type: ignore[type-arg]  # not subscriptable at run time

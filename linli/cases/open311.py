@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import json
 import math
 import re
-import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -42,7 +40,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from linli.accounts.models import User
 from linli.core import audit
 from linli.core.paths import SEGMENT, path_end
 from linli.places.models import Grid, Place, PlaceKind
@@ -60,6 +57,7 @@ from .models import (
     category_label,
 )
 from .moments import NotAMoment, parse_moment, shift
+from .open311_keys import client_for_key
 from .public import TooManyGuesses, case_by_code
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -68,7 +66,6 @@ CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; ch
 MAX_RESULTS = 1000
 SPAN = datetime.timedelta(days=90)  # the default window, and the widest one may ask for
 WINDOW = datetime.timedelta(hours=1)  # the rate limit counts filings per key in this window
-KEY_PREFIX = "o311_"
 # A building's or compound's address_id is its place id: short, unique, and unchanged when the
 # building is renamed or its path is renumbered. The places API and pages show the same id.
 MEDIA_URL_MAX = 500
@@ -107,72 +104,6 @@ class Open311Error(Exception):
         self.status = status
         self.descriptions = descriptions
         self.headers = headers or {}
-
-
-# --- keys -------------------------------------------------------------------------------------
-
-
-def key_digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def issue_key(
-    actor: User | None, name: str, community: Place, *, hourly_limit: int = 60
-) -> tuple[Open311Client, str]:
-    """A new client with its key; the key is returned here once and never stored."""
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError(
-            {"name": _("Give the client a name, such as the program that will use the key.")}
-        )
-    if community.kind != PlaceKind.COMMUNITY or community.retired_at is not None:
-        raise ValidationError({"community": _("A key files into one community: choose one.")})
-    if hourly_limit < 1:
-        raise ValidationError({"hourly_limit": _("Allow at least one case an hour.")})
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    with transaction.atomic():
-        client = Open311Client.objects.create(
-            name=name[:100],
-            key_prefix=key[:12],
-            key_digest=key_digest(key),
-            community=community,
-            hourly_limit=hourly_limit,
-        )
-        audit.record(
-            actor,
-            "open311.issue",
-            client,
-            place_path=community.path,
-            data={"name": client.name, "hourly_limit": hourly_limit},
-        )
-    return client, key
-
-
-def revoke_key(actor: User | None, client: Open311Client) -> bool:
-    with transaction.atomic():
-        revoked = Open311Client.objects.filter(pk=client.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-        if revoked:
-            audit.record(
-                actor,
-                "open311.revoke",
-                client,
-                place_path=client.community.path,
-                data={"name": client.name},
-            )
-    return bool(revoked)
-
-
-def client_for_key(key: str) -> Open311Client | None:
-    key = key.strip()
-    if not key.startswith(KEY_PREFIX) or len(key) > 100:
-        return None
-    return (
-        Open311Client.objects.select_related("community")
-        .filter(key_digest=key_digest(key), revoked_at__isnull=True)
-        .first()
-    )
 
 
 # --- rendering --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from linli.cases import open311
+from linli.cases import open311_keys
 from linli.cases.models import Open311Client
 from linli.places.models import Place, PlaceKind
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         if community is None:
             raise CommandError(f"No community has the code {options['community']!r}.")
         try:
-            _client, key = open311.issue_key(
+            _client, key = open311_keys.issue_key(
                 None, options["name"], community, hourly_limit=options["hourly_limit"]
             )
         except ValidationError as exc:
@@ -68,5 +68,5 @@ class Command(BaseCommand):
                 f"{len(clients)} active keys have the prefix or name {wanted!r}"
                 + (": give the prefix (linli open311 list-keys)." if clients else ".")
             )
-        open311.revoke_key(None, clients[0])
+        open311_keys.revoke_key(None, clients[0])
         self.stdout.write(f"Revoked {clients[0]}.")
