@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from linli.accounts.models import User
-from linli.cases import open311_keys, workflow
+from linli.cases import attributes, open311_keys, workflow
 from linli.cases.models import Case, Category, CategoryAttribute, Channel, Open311Client
 from linli.core.models import AuditEntry
 from tests.helpers.open311 import define_lift_attributes, english_api, errors_of, file, xml_of
@@ -141,6 +141,10 @@ def test_the_worker_sees_the_answers_on_the_case_page(world, api, key):
     for shown in ("楼层", "是否影响出行", "是", "前门、侧门", "2026-11-30 07:30", "门也关不上"):
         assert shown in page, shown
     assert case.public_id in page and case.code in page
+    # The case API gives the same answers as the page, in the same order.
+    api_answers = worker.get(f"/api/v1/cases/{case.pk}").json()["answers"]
+    assert [(a["question"], a["answer"]) for a in api_answers] == attributes.answers(case)
+    assert {"question": "是否影响出行", "answer": "是"} in api_answers
     outsider = Client()
     outsider.force_login(world.outsider)
     assert outsider.get(f"/cases/{case.pk}/").status_code == 404

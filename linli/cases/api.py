@@ -38,7 +38,7 @@ from linli.core.paging import Paging
 from linli.places.models import Place
 from linli.places.queries import access_place
 
-from . import queries, workflow
+from . import attributes, queries, workflow
 from .models import (
     AssigneeKind,
     Case,
@@ -150,8 +150,16 @@ class PhotoOut(Schema):
         return reverse("cases:photo", args=[obj.case_id, obj.pk])
 
 
+class AnswerOut(Schema):
+    """One answer to what the category asks (an Open311 attribute), as the case page shows it."""
+
+    question: str
+    answer: str
+
+
 class CaseDetailOut(CaseOut):
     description: str
+    answers: list[AnswerOut]  # the details given with the case, in the category's order
     reject_reason: str
     resolution: str
     rating: int | None
@@ -167,6 +175,10 @@ class CaseDetailOut(CaseOut):
     steps: list[str]  # what the user may do with the case now (POST /cases/{id}/<step>)
     events: list[EventOut]
     photos: list[PhotoOut]
+
+    @staticmethod
+    def resolve_answers(obj: Case) -> list[dict[str, str]]:
+        return [{"question": q, "answer": a} for q, a in attributes.answers(obj)]
 
     @staticmethod
     def resolve_merged_into_code(obj: Case) -> str | None:
