@@ -12,10 +12,8 @@ def login_with_phone(raw: str) -> User | None:
     mobile number, not its id or username: knowing the number is what the person gave the worker,
     while ids and usernames can be walked through.
     """
-    phone = normalize_phone(raw.strip())
-    if not phone:
-        return None
-    return User.objects.filter(phone=phone, is_active=True).order_by("pk").first()
+    user = user_with_phone(normalize_phone(raw.strip()))
+    return user if user is not None and user.is_active else None
 
 
 def user_for_login(login: str) -> User | None:
