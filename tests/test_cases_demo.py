@@ -62,6 +62,15 @@ class TestTheDemoStreet:
                 assert case.rated_at is not None and case.resolved_at is not None
                 assert case.rated_at >= case.resolved_at
 
+    def test_the_demo_lift_service_asks_its_details(self, demo_street, client):
+        """An Open311 client trying the demo sees a service with attributes, and must answer them."""
+        definition = client.get("/open311/v2/services/lift.json").json()
+        asked = [(a["code"], a["datatype"], a["required"]) for a in definition["attributes"]]
+        assert asked == [("floor", "number", True), ("blocks", "singlevaluelist", True)]
+        assert [v["name"] for v in definition["attributes"][1]["values"]] == ["是", "否"]
+        services = client.get("/open311/v2/services.json").json()
+        assert {s["service_code"]: s["metadata"] for s in services}["lift"] is True
+
     def test_demo_rates_look_like_a_working_community(self, demo_street):
         from django.db.models import Q
 

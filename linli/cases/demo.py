@@ -28,7 +28,8 @@ from linli.core import bulk
 from linli.core.paths import path_end
 from linli.places.models import Place, PlaceKind
 
-from .models import Case, CaseEvent, Category, State
+from . import catalogue
+from .models import AttributeValue, Case, CaseEvent, Category, CategoryAttribute, State
 from .workflow import ASSIGNEE_KIND_OF_ROLE, CODE_ALPHABET
 
 PER_DWELLING_YEAR = 0.8
@@ -265,6 +266,38 @@ def _covering(
     ]
 
 
+def _ask_lift_details() -> None:
+    """What the demo's lift service asks beside the description (Open311 attributes, shown on the
+    case page): the floor the lift stopped at and whether it blocks the way out. Once, through the
+    catalogue as an operator would in the admin; in Chinese, as the demo's data is."""
+    lift = Category.objects.filter(code="lift").first()
+    if lift is None or CategoryAttribute.objects.filter(category=lift).exists():
+        return
+    catalogue.save(
+        None,
+        CategoryAttribute(
+            category=lift,
+            code="floor",
+            description="楼层",
+            datatype="number",
+            datatype_description="电梯停在几楼，填数字",
+            required=True,
+            order=1,
+        ),
+    )
+    blocks = CategoryAttribute(
+        category=lift,
+        code="blocks",
+        description="是否影响出行",
+        datatype="singlevaluelist",
+        required=True,
+        order=2,
+    )
+    catalogue.save(None, blocks)
+    for order, (key, name) in enumerate([("yes", "是"), ("no", "否")], 1):
+        catalogue.save(None, AttributeValue(attribute=blocks, key=key, name=name, order=order))
+
+
 @transaction.atomic
 def populate(
     roots: Sequence[Place], *, seed: int = 2026, now: datetime.datetime | None = None
@@ -273,6 +306,7 @@ def populate(
     ``PER_DWELLING_YEAR`` per dwelling over the year before ``now``."""
     started = time.monotonic()
     _check_columns()
+    _ask_lift_details()
     now = now or timezone.now()
     gen = _Gen(seed, now, [])
     gen.codes.update(Case.objects.values_list("code", flat=True))
