@@ -59,7 +59,12 @@ class AuditEntry(models.Model):
         verbose_name = _("audit record")
         verbose_name_plural = _("audit log")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+            # core.audit.too_many_from_here: what one address did without a login in the last hour,
+            # asked on every public form and tracking page.
+            models.Index(fields=["action", "ip", "at"], name="audit_action_ip_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target_repr}"
