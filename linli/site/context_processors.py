@@ -13,23 +13,24 @@ from linli.party.queries import sees_party
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """The menu, by what the user's grants let them do. Menus are a convenience: every page checks
+    """The menu, by what the user's grants let them do: (url, label, key, count), the count a
+    badge (unread notifications on Cases, say) or 0. Menus are a convenience: every page checks
     scope on its own."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    items = [(reverse("site:home"), _("Home"), "home")]
+    items = [(reverse("site:home"), _("Workbench"), "home", 0)]
     if not scope_for(user, Cap.PLACES_VIEW).is_empty:
-        items.append((reverse("places:index"), _("Places"), "places"))
+        items.append((reverse("places:index"), _("Places"), "places", 0))
     if not scope_for(user, Cap.PEOPLE_VIEW).is_empty:
-        items.append((reverse("people:search"), _("Residents"), "people"))
+        items.append((reverse("people:search"), _("Residents"), "people", 0))
     if sees_cases(user):
-        items.append((reverse("cases:inbox"), _("Cases"), "cases"))
+        items.append((reverse("cases:inbox"), _("Cases"), "cases", 0))
     if sees_party(user):
-        items.append((reverse("party:home"), _("Party building"), "party"))
+        items.append((reverse("party:home"), _("Party building"), "party", 0))
     if not scope_for(user, Cap.NETWORK_VIEW).is_empty:
-        items.append((reverse("network:home"), _("Network"), "network"))
+        items.append((reverse("network:home"), _("Network"), "network", 0))
     if not scope_for(user, Cap.AUDIT_VIEW).is_empty:
-        items.append((reverse("site:audit"), _("Audit log"), "audit"))
-    items.append((reverse("accounts:profile"), _("My account"), "account"))
+        items.append((reverse("site:audit"), _("Audit log"), "audit", 0))
+    items.append((reverse("accounts:profile"), _("My account"), "account", 0))
     return {"nav": items}

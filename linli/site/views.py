@@ -12,6 +12,7 @@ from linli.accounts.scope import scope_for
 from linli.accounts.types import AuthedRequest, Viewer
 from linli.core.models import AuditEntry
 from linli.core.paging import page_of
+from linli.core.workbench import panels_for
 from linli.places.queries import grids_for, lanes_for, top_places
 
 
@@ -24,6 +25,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     )
     scope = scope_for(request.user, Cap.PLACES_VIEW)
     context = {
+        "panels": panels_for(request.user),
         "grants": grants,
         "roots": top_places(request.user),
         "grids": list(grids_for(request.user).filter(pk__in=sorted(scope.grid_ids))),
