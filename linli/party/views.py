@@ -43,6 +43,7 @@ from .models import (
     Grade,
     HoursStatus,
     MemberKind,
+    MemberStatus,
     OrgKind,
     PartyOrg,
     Post,
@@ -208,6 +209,9 @@ def members(request: AuthedRequest) -> HttpResponse:
         qs = qs.filter(kind=kind)
     elif kind == "transferred":
         qs = qs.filter(transferred_in_on__isnull=False)
+    status = request.GET.get("status", "")
+    if status in MemberStatus.values:
+        qs = qs.filter(status=status)
     page = page_of(request, qs.order_by("community__path", "name", "id"), counted=True)
     rows = [(m, mask_mobile(m.phone)) for m in page]
     return render(

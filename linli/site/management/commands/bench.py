@@ -184,6 +184,7 @@ class Command(BaseCommand):
                         f"/network/coverage/place/{big.pk}/",
                     )
                 )
+        cases += self._workbenches(clients, street)
         if options["only"]:
             words = [w.strip() for w in options["only"].split(",") if w.strip()]
             cases = [c for c in cases if any(w in c[0] for w in words)]
@@ -226,3 +227,36 @@ class Command(BaseCommand):
             f"{connection.vendor}: {dwellings} dwellings, {report['residents']} residents, "
             f"{contacts} contact records; written to {options['out']}"
         )
+
+    def _workbenches(self, clients: dict[str, Client], street: Place) -> list[tuple[str, str, str]]:
+        """Each role's workbench (the home page), and a street and the district at full size."""
+        others = ("jiedao", "xiangzhang", "dangyuan", "zhiyuan", "gongjian", "wuye")
+        for name in others:
+            if name not in clients:
+                clients[name] = Client()
+                clients[name].force_login(User.objects.get(username=name))
+        wide = (
+            Place.objects.filter(kind=PlaceKind.STREET)
+            .exclude(pk=street.pk)
+            .order_by("path")
+            .first()
+        )
+        if wide is not None:
+            street_admin, _ = User.objects.get_or_create(username="bench-street")
+            grant_role(None, street_admin, "street_admin", place=wide)
+            clients["bench-street"] = Client()
+            clients["bench-street"].force_login(street_admin)
+        roles = (
+            ("district admin", "bench-district"),
+            ("street admin (benchmark street)", "bench-street"),
+            ("street admin", "jiedao"),
+            ("community worker", "shequ"),
+            ("grid worker", "wangge"),
+            ("chief", "louzhang"),
+            ("lane chief", "xiangzhang"),
+            ("party member", "dangyuan"),
+            ("volunteer", "zhiyuan"),
+            ("partner contact", "gongjian"),
+            ("property staff", "wuye"),
+        )
+        return [(f"{role}: workbench", who, "/") for role, who in roles if who in clients]
