@@ -82,12 +82,12 @@ def phone(browser):
     assert errors == []
 
 
-def log_in(page, base: str, login: str) -> None:
+def log_in(page, base: str, login: str, password: str = PASSWORD) -> None:
     """Log in from the home page, checking that an anonymous visitor is sent to log in."""
     page.goto(base + "/")
     assert "/accounts/login/" in page.url  # anonymous visitors are sent to log in
     page.fill("input[name=login]", login)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("button.primary")
     page.wait_for_load_state()
 
